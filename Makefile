@@ -1,0 +1,89 @@
+# gitplane — build, test, benchmark and demo.
+#
+# Everything the tests need is installed or built here, so a fresh clone only
+# needs Go, git and apt: etcd from Debian, kube-apiserver built from
+# k8s.io/kubernetes through the Go module proxy (.ci/tools), and the upstream
+# Karpenter and Istio CRDs read from the Go module cache.
+
+SHELL        := /bin/bash
+export GOTOOLCHAIN := local
+
+CACHE        := $(CURDIR)/.cache
+BIN          := $(CACHE)/bin
+CRDS         := $(CACHE)/crds
+KUBE_VERSION := $(shell awk '$$1=="require" && $$2=="k8s.io/kubernetes" {print $$3}' .ci/tools/go.mod)
+KARPENTER    := github.com/aws/karpenter-provider-aws@v1.15.1
+ISTIO_API    := istio.io/api@v1.31.4
+
+export KUBEBUILDER_ASSETS := $(BIN)
+export GITPLANE_CRDS      := $(CRDS)
+
+.PHONY: all build test vet unit bench demo demo-down controlplane crds clean help
+
+all: build
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build the gitplane CLI (and the demo's devcluster) into .cache/bin
+	@mkdir -p $(BIN)
+	go build -o $(BIN)/gitplane ./cmd/gitplane
+	go build -o $(BIN)/devcluster ./cmd/devcluster
+
+controlplane: $(BIN)/etcd $(BIN)/kube-apiserver crds ## install etcd, build kube-apiserver, fetch CRDs
+
+$(BIN)/etcd:
+	@mkdir -p $(BIN)
+	@command -v etcd >/dev/null 2>&1 || { \
+	  echo ">> installing etcd-server from Debian"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq etcd-server >/dev/null; }
+	ln -sf "$$(command -v etcd)" $@
+
+# go mod download exits non-zero for modules whose go line is newer than ours
+# (karpenter-provider-aws), but still downloads the zip and prints its path.
+
+# The binary's name carries the version so that bumping .ci/tools/go.mod rebuilds it.
+$(BIN)/kube-apiserver: $(BIN)/kube-apiserver-$(KUBE_VERSION)
+	ln -sf kube-apiserver-$(KUBE_VERSION) $@
+
+$(BIN)/kube-apiserver-$(KUBE_VERSION): .ci/tools/go.mod .ci/tools/go.sum
+	@mkdir -p $(BIN)
+	@echo ">> building kube-apiserver $(KUBE_VERSION) (first build takes a few minutes)"
+	cd .ci/tools && go build -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+
+crds: $(CRDS)/.done
+
+$(CRDS)/.done: Makefile
+	@mkdir -p $(CRDS)
+	@echo ">> extracting CRDs: $(KARPENTER), $(ISTIO_API)"
+	@set -euo pipefail; \
+	modzip() { (cd /tmp && go mod download -json "$$1" || true) | sed -n 's/.*"Zip": "\(.*\)",/\1/p'; }; \
+	kz=$$(modzip $(KARPENTER)); iz=$$(modzip $(ISTIO_API)); \
+	test -f "$$kz" || { echo "module zip of $(KARPENTER) not found"; exit 1; }; \
+	test -f "$$iz" || { echo "module zip of $(ISTIO_API) not found"; exit 1; }; \
+	for f in karpenter.sh_nodepools karpenter.k8s.aws_ec2nodeclasses karpenter.sh_nodeclaims; do \
+	  unzip -p "$$kz" "$(KARPENTER)/pkg/apis/crds/$$f.yaml" > $(CRDS)/$$f.yaml; done; \
+	unzip -p "$$iz" "$(ISTIO_API)/kubernetes/customresourcedefinitions.gen.yaml" > $(CRDS)/istio.yaml
+	@touch $@
+
+vet:
+	go vet ./...
+
+test: controlplane vet ## install what is missing, vet, run all tests (integration included)
+	go test -count=1 ./...
+
+unit: ## fast tests only (no control plane)
+	go test -short ./...
+
+bench: controlplane ## run the benchmarks and print figures
+	go test -run '^$$' -bench . -benchmem -benchtime=1x -timeout 60m ./...
+
+demo: controlplane build ## start the local control plane and run gitplane against examples/
+	@.ci/demo.sh up
+
+demo-down: ## stop what demo started
+	@.ci/demo.sh down
+
+clean:
+	rm -rf $(CACHE)

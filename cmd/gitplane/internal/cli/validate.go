@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitplane/gitplane/schema"
+)
+
+func newValidateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check every spec in a repository; print file:line:col errors",
+		Long: `Validate reads every .yaml file under DIR (default .), decodes the
+Environment, Model and Gateway specs strictly, checks references between
+them, and prints every problem as file:line:col: field.path: message.
+Exit status: 0 valid, 1 invalid, 2 could not run.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			repo, err := loadRepo(dirArg(args))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d Environments, %d Models, %d Gateways: valid\n",
+				len(repo.Environments), len(repo.Models), len(repo.Gateways))
+			return nil
+		},
+	}
+}
+
+func dirArg(args []string) string {
+	if len(args) == 0 {
+		return "."
+	}
+	return args[0]
+}
+
+// loadRepo loads and validates the specs under dir. Invalid specs are a
+// "found something" exit with every error printed.
+func loadRepo(dir string) (*schema.Repo, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	repo, err := schema.Load(os.DirFS(dir))
+	var list schema.ErrorList
+	if errors.As(err, &list) {
+		return nil, found(fmt.Errorf("%d error(s) in %s:\n%w", len(list), dir, list))
+	}
+	return repo, err
+}

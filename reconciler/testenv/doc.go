@@ -1,0 +1,5 @@
+// Package testenv runs a real local control plane — etcd from Debian and a
+// kube-apiserver built from k8s.io/kubernetes — with the upstream Karpenter and
+// Istio CRDs loaded. Tests call Config once per test binary; the Makefile
+// (`make controlplane`) installs and builds what it needs under .cache/.
+package testenv

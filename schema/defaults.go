@@ -1,0 +1,142 @@
+package schema
+
+import (
+	"reflect"
+	"strconv"
+)
+
+// Default namespaces of the rendered objects.
+const (
+	DefaultModelNamespace   = "models"
+	DefaultGatewayNamespace = "ai-gateway"
+)
+
+// applyDefaults fills every default in one place: first the default tags of
+// the struct fields, then the defaults that depend on other fields.
+func (r *Repo) applyDefaults() {
+	for _, e := range r.Environments {
+		applyTagDefaults(reflect.ValueOf(&e.Spec).Elem())
+		if e.Spec.Ingress.GroupName == "" {
+			e.Spec.Ingress.GroupName = "gitplane-" + e.Metadata.Name
+		}
+		if len(e.Spec.Istio.IngressGatewaySelector) == 0 {
+			e.Spec.Istio.IngressGatewaySelector = map[string]string{"istio": "ingressgateway"}
+		}
+		defaultMax(e.Spec.Defaults.Replicas)
+	}
+	for _, m := range r.Models {
+		applyTagDefaults(reflect.ValueOf(&m.Spec).Elem())
+		if m.Metadata.Namespace == "" {
+			m.Metadata.Namespace = DefaultModelNamespace
+		}
+		defaultMax(m.Spec.Replicas)
+	}
+	for _, g := range r.Gateways {
+		applyTagDefaults(reflect.ValueOf(&g.Spec).Elem())
+		if g.Metadata.Namespace == "" {
+			g.Metadata.Namespace = DefaultGatewayNamespace
+		}
+		if g.Spec.Replicas == nil {
+			g.Spec.Replicas = &Replicas{Min: 2, Max: 2}
+		}
+		defaultMax(g.Spec.Replicas)
+		if rl := g.Spec.RateLimit; rl != nil && rl.Burst == 0 {
+			rl.Burst = max(1, rl.RequestsPerMinute/10)
+		}
+		for i := range g.Spec.Routes {
+			if ref := g.Spec.Routes[i].Model; ref != nil && ref.Namespace == "" {
+				ref.Namespace = DefaultModelNamespace
+			}
+		}
+	}
+}
+
+func defaultMax(r *Replicas) {
+	if r != nil && r.Max == 0 {
+		r.Max = r.Min
+	}
+}
+
+// applyTagDefaults sets zero-valued fields that carry a default tag, walking
+// into nested structs, set pointers and slices of structs. Capacity and
+// replicas of Models are left to the Environment (EffectiveCapacity).
+func applyTagDefaults(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			applyTagDefaults(v.Elem())
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			applyTagDefaults(v.Index(i))
+		}
+	case reflect.Struct:
+		for _, f := range fieldsOf(v.Type()).list {
+			fv := v.FieldByIndex(f.index)
+			if f.def != "" && fv.IsZero() && !inheritsFromEnvironment(v.Type(), f.name) {
+				setDefault(fv, f.def)
+			}
+			applyTagDefaults(fv)
+		}
+	}
+}
+
+func inheritsFromEnvironment(t reflect.Type, field string) bool {
+	return t == reflect.TypeFor[ModelSpec]() && field == "capacity"
+}
+
+func setDefault(v reflect.Value, def string) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(def)
+	case reflect.Int32:
+		n, err := strconv.ParseInt(def, 10, 32)
+		if err != nil {
+			panic("schema: bad default tag " + def)
+		}
+		v.SetInt(n)
+	}
+}
+
+// EffectiveCapacity is the Model's capacity type in an Environment: its own,
+// else the Environment's default, else spot-with-fallback.
+func (m *Model) EffectiveCapacity(env *Environment) string {
+	switch {
+	case m.Spec.Capacity != "":
+		return m.Spec.Capacity
+	case env.Spec.Defaults.Capacity != "":
+		return env.Spec.Defaults.Capacity
+	}
+	return CapacitySpotWithFallback
+}
+
+// EffectiveReplicas is the Model's replica bounds in an Environment: its
+// own, else the Environment's default, else 1..1.
+func (m *Model) EffectiveReplicas(env *Environment) Replicas {
+	switch {
+	case m.Spec.Replicas != nil:
+		return *m.Spec.Replicas
+	case env.Spec.Defaults.Replicas != nil:
+		return *env.Spec.Defaults.Replicas
+	}
+	return Replicas{Min: 1, Max: 1}
+}
+
+// InEnvironment reports whether a spec listing envs (empty: all) goes to env.
+func InEnvironment(envs []string, env string) bool {
+	if len(envs) == 0 {
+		return true
+	}
+	for _, e := range envs {
+		if e == env {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedEnvs(envs []*Environment) []*Environment {
+	out := append([]*Environment(nil), envs...)
+	sortSpecs(out)
+	return out
+}

@@ -1,0 +1,234 @@
+package schema
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing/fstest"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Repo is every spec of a repository, sorted by namespace and name.
+type Repo struct {
+	Environments []*Environment
+	Models       []*Model
+	Gateways     []*Gateway
+}
+
+// document is one YAML document of a file, before it is decoded.
+type document struct {
+	file       string
+	node       *yaml.Node // the document's root mapping
+	apiVersion string
+	kind       string
+}
+
+// Load reads every .yaml and .yml file under fsys (folders starting with a
+// dot are skipped), decodes the gitplane specs, applies defaults and
+// validates the whole repository. When anything is wrong it returns the
+// repository read so far and an ErrorList with every problem.
+func Load(fsys fs.FS) (*Repo, error) {
+	var errs ErrorList
+	docs, err := readDocuments(fsys, &errs)
+	if err != nil {
+		return nil, err
+	}
+	overlays := overlayDirs(docs)
+	repo := &Repo{}
+	for _, doc := range docs {
+		decodeDocument(doc, inOverlay(doc.file, overlays), repo, &errs)
+	}
+	repo.applyDefaults()
+	repo.sort()
+	validateRepo(fsys, repo, &errs)
+	if len(errs) > 0 {
+		errs.Sort()
+		return repo, errs
+	}
+	return repo, nil
+}
+
+// Parse loads specs from in-memory files, keyed by path; for tests and tools.
+func Parse(files map[string][]byte) (*Repo, error) {
+	fsys := fstest.MapFS{}
+	for name, data := range files {
+		fsys[name] = &fstest.MapFile{Data: data}
+	}
+	return Load(fsys)
+}
+
+func readDocuments(fsys fs.FS, errs *ErrorList) ([]document, error) {
+	var docs []document
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		docs = append(docs, parseDocuments(p, data, errs)...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	return docs, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseDocuments splits a file into its YAML documents. A syntax error ends
+// the file and is recorded with the line the parser names.
+func parseDocuments(file string, data []byte, errs *ErrorList) []document {
+	var docs []document
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var root yaml.Node
+		err := dec.Decode(&root)
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+		if err != nil {
+			line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = m[2]
+			}
+			*errs = append(*errs, FieldError{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
+			return docs
+		}
+		if len(root.Content) == 0 || root.Content[0].Tag == "!!null" {
+			continue // empty document
+		}
+		doc := document{file: file, node: root.Content[0]}
+		if doc.node.Kind == yaml.MappingNode {
+			doc.apiVersion = scalarField(doc.node, "apiVersion")
+			doc.kind = scalarField(doc.node, "kind")
+		}
+		docs = append(docs, doc)
+	}
+}
+
+func scalarField(m *yaml.Node, key string) string {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.ScalarNode {
+			return m.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+// overlayDirs returns the overlay folders named by Environments, cleaned.
+func overlayDirs(docs []document) []string {
+	var dirs []string
+	for _, doc := range docs {
+		if doc.apiVersion != APIVersion || doc.kind != KindEnvironment {
+			continue
+		}
+		if spec := mappingField(doc.node, "spec"); spec != nil {
+			if o := scalarField(spec, "overlay"); o != "" {
+				dirs = append(dirs, path.Clean(strings.TrimPrefix(o, "./")))
+			}
+		}
+	}
+	return dirs
+}
+
+func mappingField(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key && m.Content[i+1].Kind == yaml.MappingNode {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func inOverlay(file string, overlays []string) bool {
+	return slices.ContainsFunc(overlays, func(dir string) bool {
+		return dir == "." || strings.HasPrefix(file, dir+"/")
+	})
+}
+
+// decodeDocument decodes one document into the repo by its kind. Documents
+// that are not gitplane kinds are skipped inside overlay folders and are
+// errors elsewhere.
+func decodeDocument(doc document, overlay bool, repo *Repo, errs *ErrorList) {
+	if doc.apiVersion != APIVersion || !slices.Contains([]string{KindEnvironment, KindModel, KindGateway}, doc.kind) {
+		if !overlay {
+			*errs = append(*errs, notASpec(doc))
+		}
+		return
+	}
+	var spec Spec
+	switch doc.kind {
+	case KindEnvironment:
+		e := &Environment{}
+		repo.Environments, spec = append(repo.Environments, e), e
+	case KindModel:
+		m := &Model{}
+		repo.Models, spec = append(repo.Models, m), m
+	case KindGateway:
+		g := &Gateway{}
+		repo.Gateways, spec = append(repo.Gateways, g), g
+	}
+	src := spec.GetSource()
+	*src = Source{File: doc.file, Line: doc.node.Line, pos: positions{}}
+	d := &decoder{src: src, errs: errs}
+	d.decode(doc.node, reflect.ValueOf(spec).Elem(), "")
+}
+
+func notASpec(doc document) FieldError {
+	e := FieldError{File: doc.file, Line: doc.node.Line, Col: doc.node.Column}
+	switch {
+	case doc.node.Kind != yaml.MappingNode:
+		e.Message = fmt.Sprintf("expected a mapping with apiVersion and kind, got %s", describe(doc.node))
+	case doc.apiVersion == "" || doc.kind == "":
+		e.Message = "not a gitplane spec: apiVersion and kind are required (kustomize files belong in an Environment's overlay folder)"
+	case doc.apiVersion != APIVersion:
+		e.Path = "apiVersion"
+		e.Message = fmt.Sprintf("unsupported apiVersion %q for kind %s: gitplane reads %s (Kubernetes objects belong in an Environment's overlay folder)", doc.apiVersion, doc.kind, APIVersion)
+	default:
+		e.Path = "kind"
+		e.Message = fmt.Sprintf("unknown kind %q: must be one of Environment, Model, Gateway", doc.kind)
+	}
+	return e
+}
+
+// sort orders each kind by namespace and name, then file, for determinism.
+func (r *Repo) sort() {
+	sortSpecs(r.Environments)
+	sortSpecs(r.Models)
+	sortSpecs(r.Gateways)
+}
+
+func sortSpecs[S Spec](specs []S) {
+	slices.SortStableFunc(specs, func(a, b S) int {
+		am, bm := a.GetMeta(), b.GetMeta()
+		if c := strings.Compare(am.Namespace, bm.Namespace); c != 0 {
+			return c
+		}
+		if c := strings.Compare(am.Name, bm.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.GetSource().File, b.GetSource().File)
+	})
+}

@@ -1,0 +1,199 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/gitplane/gitplane/schema/gpu"
+)
+
+func validateModel(m *Model, envs map[string]*Environment, errs *ErrorList) {
+	validateMeta(m, errs)
+	src, s := &m.Source, &m.Spec
+	targets := targetEnvironments(src, s.Environments, envs, errs)
+	if s.Image != "" && strings.ContainsAny(s.Image, " \t") {
+		errs.errAt(src, "spec.image", "%q is not an image reference", s.Image)
+	}
+	validatePort(src, "spec.port", s.Port, errs)
+	if !strings.HasPrefix(s.HealthPath, "/") {
+		errs.errAt(src, "spec.healthPath", "must start with /")
+	}
+	validateEnv(src, s.Env, errs)
+	validateResources(src, s.Resources, errs)
+	if s.Replicas != nil {
+		validateReplicas(src, "spec.replicas", *s.Replicas, errs)
+	}
+	if t := s.Autoscaling.TargetCPUUtilization; t < 1 || t > 100 {
+		errs.errAt(src, "spec.autoscaling.targetCPUUtilization", "must be between 1 and 100")
+	}
+	if s.IAM.RoleARN != "" {
+		checkRoleARN(src, "spec.iam.roleArn", s.IAM.RoleARN, targets, errs)
+	}
+	if s.Expose != nil {
+		validateHost(src, "spec.expose.host", s.Expose.Host, targets, errs)
+		if !strings.HasPrefix(s.Expose.Path, "/") {
+			errs.errAt(src, "spec.expose.path", "must start with /")
+		}
+	}
+}
+
+func validatePort(src *Source, p string, port int32, errs *ErrorList) {
+	if port < 1 || port > 65535 {
+		errs.errAt(src, p, "must be between 1 and 65535")
+	}
+}
+
+func validateEnv(src *Source, env []EnvVar, errs *ErrorList) {
+	seen := map[string]bool{}
+	for i, e := range env {
+		p := fmt.Sprintf("spec.env[%d]", i)
+		for _, msg := range validation.IsEnvVarName(e.Name) {
+			errs.errAt(src, p+".name", "%s", msg)
+		}
+		if seen[e.Name] {
+			errs.errAt(src, p+".name", "duplicate variable %q", e.Name)
+		}
+		seen[e.Name] = true
+		if e.Value != "" && e.SecretRef != nil {
+			errs.errAt(src, p, "set either value or secretRef, not both")
+		}
+	}
+}
+
+func validateResources(src *Source, r ModelResources, errs *ErrorList) {
+	_, cpuOK := checkQuantity(src, "spec.resources.cpu", r.CPU, errs)
+	_, memOK := checkQuantity(src, "spec.resources.memory", r.Memory, errs)
+	if r.GPU == nil {
+		return
+	}
+	_, gpuOK := checkQuantity(src, "spec.resources.gpu.memory", r.GPU.Memory, errs)
+	if r.GPU.Count < 1 || r.GPU.Count > 8 {
+		errs.errAt(src, "spec.resources.gpu.count", "must be between 1 and 8")
+		return
+	}
+	if !cpuOK || !memOK || !gpuOK {
+		return
+	}
+	req, err := GPURequestFor(r)
+	if err != nil {
+		errs.errAt(src, "spec.resources", "%v", err)
+		return
+	}
+	if len(gpu.Match(req)) == 0 {
+		errs.errAt(src, "spec.resources.gpu", "no instance type in the GPU catalog fits %s", describeRequest(r))
+	}
+}
+
+func describeRequest(r ModelResources) string {
+	what := fmt.Sprintf("%d GPU(s) with %s each", r.GPU.Count, r.GPU.Memory)
+	if r.GPU.Type != "" {
+		what = fmt.Sprintf("%d %s GPU(s) with %s each", r.GPU.Count, r.GPU.Type, r.GPU.Memory)
+	}
+	return fmt.Sprintf("%s, cpu %s, memory %s (largest GPU: 80 GB h100; see docs/spec.md)", what, r.CPU, r.Memory)
+}
+
+// Hostname is a workload's host in an Environment: a single label is a name
+// under the Environment's ingress domain, anything else is used as given.
+func Hostname(host string, env *Environment) string {
+	if host != "" && !strings.Contains(host, ".") && env.Spec.Ingress.Domain != "" {
+		return host + "." + env.Spec.Ingress.Domain
+	}
+	return host
+}
+
+func validateHost(src *Source, p, host string, targets []*Environment, errs *ErrorList) {
+	if host == "" {
+		return
+	}
+	if msgs := validation.IsDNS1123Subdomain(host); len(msgs) > 0 {
+		errs.errAt(src, p, "%q is not a host name: %s", host, msgs[0])
+		return
+	}
+	for _, env := range sortedEnvs(targets) {
+		d := env.Spec.Ingress.Domain
+		if full := Hostname(host, env); d != "" && full != d && !strings.HasSuffix(full, "."+d) {
+			errs.errAt(src, p, "host %q is not in Environment %q's domain %s", full, env.Metadata.Name, d)
+		}
+	}
+}
+
+func validateGateway(g *Gateway, envs map[string]*Environment, models map[string]*Model, errs *ErrorList) {
+	validateMeta(g, errs)
+	src, s := &g.Source, &g.Spec
+	targets := targetEnvironments(src, s.Environments, envs, errs)
+	validateHost(src, "spec.host", s.Host, targets, errs)
+	validatePort(src, "spec.port", s.Port, errs)
+	if s.IAM.RoleARN != "" {
+		checkRoleARN(src, "spec.iam.roleArn", s.IAM.RoleARN, targets, errs)
+	}
+	if k := s.Auth.APIKeysSecret; k != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(k) {
+			errs.errAt(src, "spec.auth.apiKeysSecret", "%s", msg)
+		}
+	}
+	if rl := s.RateLimit; rl != nil && rl.RequestsPerMinute < 1 {
+		errs.errAt(src, "spec.rateLimit.requestsPerMinute", "must be at least 1")
+	}
+	validateReplicas(src, "spec.replicas", *s.Replicas, errs)
+	if s.Routes != nil && len(s.Routes) == 0 {
+		errs.errAt(src, "spec.routes", "must have at least one route")
+	}
+	names := map[string]bool{}
+	for i, r := range s.Routes {
+		p := fmt.Sprintf("spec.routes[%d]", i)
+		if names[r.Name] {
+			errs.errAt(src, p+".name", "duplicate route %q", r.Name)
+		}
+		names[r.Name] = true
+		validateRoute(src, p, r, targets, models, errs)
+	}
+}
+
+func validateRoute(src *Source, p string, r Route, targets []*Environment, models map[string]*Model, errs *ErrorList) {
+	backends := 0
+	if r.Bedrock != nil {
+		backends++
+		if r.Bedrock.ModelID != "" && !modelIDRE.MatchString(r.Bedrock.ModelID) {
+			errs.errAt(src, p+".bedrock.modelId", "%q is not a Bedrock model ID", r.Bedrock.ModelID)
+		}
+		checkRegion(src, p+".bedrock.region", r.Bedrock.Region, errs)
+	}
+	if r.SageMaker != nil {
+		backends++
+		if n := r.SageMaker.EndpointName; n != "" && len(validation.IsDNS1123Label(strings.ToLower(n))) > 0 {
+			errs.errAt(src, p+".sagemaker.endpointName", "%q is not a SageMaker endpoint name", n)
+		}
+		checkRegion(src, p+".sagemaker.region", r.SageMaker.Region, errs)
+	}
+	if r.Model != nil {
+		backends++
+		validateModelRef(src, p+".model", *r.Model, targets, models, errs)
+	}
+	if backends != 1 {
+		errs.errAt(src, p, "set exactly one of bedrock, sagemaker, model (got %d)", backends)
+	}
+}
+
+func checkRegion(src *Source, p, region string, errs *ErrorList) {
+	if region != "" && !regionRE.MatchString(region) {
+		errs.errAt(src, p, "%q is not an AWS region (like us-east-1)", region)
+	}
+}
+
+func validateModelRef(src *Source, p string, ref ModelRef, targets []*Environment, models map[string]*Model, errs *ErrorList) {
+	if ref.Name == "" {
+		return
+	}
+	m, ok := models[ref.Namespace+"/"+ref.Name]
+	if !ok {
+		errs.errAt(src, p+".name", "no Model %q in namespace %q", ref.Name, ref.Namespace)
+		return
+	}
+	for _, env := range sortedEnvs(targets) {
+		if !InEnvironment(m.Spec.Environments, env.Metadata.Name) {
+			errs.errAt(src, p+".name", "Model %q is not deployed to Environment %q", ref.Name, env.Metadata.Name)
+		}
+	}
+}
