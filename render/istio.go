@@ -1,0 +1,103 @@
+package render
+
+import (
+	"github.com/gitplane/gitplane/schema"
+)
+
+// IngressGatewayName is the Istio Gateway each Environment gets in the
+// ingress gateway's namespace; public VirtualServices bind to it.
+const IngressGatewayName = "gitplane"
+
+func ingressGatewayRef(env *schema.Environment) string {
+	return env.Spec.Istio.IngressGatewayNamespace + "/" + IngressGatewayName
+}
+
+func ingressPrincipals(env *schema.Environment) []string {
+	i := env.Spec.Istio
+	return []string{principal(i.IngressGatewayNamespace, i.IngressGatewayServiceAccount)}
+}
+
+// virtualService routes host+path to a workload's Service: public workloads
+// through the ingress Gateway (and the mesh), internal ones in the mesh only.
+func virtualService(meta *schema.ObjectMeta, component string, env *schema.Environment, host, path, visibility string) M {
+	gateways := []string{"mesh"}
+	if visibility == "public" {
+		gateways = []string{ingressGatewayRef(env), "mesh"}
+	}
+	vs := object("networking.istio.io/v1", "VirtualService", meta.Namespace, meta.Name, workloadLabels(meta, component))
+	vs["spec"] = M{
+		"hosts":    strs(host),
+		"gateways": strs(gateways...),
+		"http": []any{M{
+			"name":    "default",
+			"match":   []any{M{"uri": M{"prefix": path}}},
+			"route":   []any{M{"destination": M{"host": svcHost(meta.Name, meta.Namespace), "port": M{"number": int64(80)}}}},
+			"timeout": "300s", // generation of long completions
+		}},
+	}
+	return vs
+}
+
+func destinationRule(meta *schema.ObjectMeta, component string) M {
+	dr := object("networking.istio.io/v1", "DestinationRule", meta.Namespace, meta.Name, workloadLabels(meta, component))
+	dr["spec"] = M{
+		"host": svcHost(meta.Name, meta.Namespace),
+		"trafficPolicy": M{
+			"tls": M{"mode": "ISTIO_MUTUAL"},
+			"outlierDetection": M{
+				"consecutive5xxErrors": int64(5),
+				"interval":             "30s",
+				"baseEjectionTime":     "60s",
+				"maxEjectionPercent":   int64(50),
+			},
+		},
+	}
+	return dr
+}
+
+// authorizationPolicy lets only the given principals call the workload.
+func authorizationPolicy(meta *schema.ObjectMeta, component string, principals []string) M {
+	ap := object("security.istio.io/v1", "AuthorizationPolicy", meta.Namespace, meta.Name, workloadLabels(meta, component))
+	ap["spec"] = M{
+		"selector": M{"matchLabels": M{LabelName: meta.Name}},
+		"action":   "ALLOW",
+		"rules":    []any{M{"from": []any{M{"source": M{"principals": strs(principals...)}}}}},
+	}
+	return ap
+}
+
+func peerAuthentication(namespace string) M {
+	pa := object("security.istio.io/v1", "PeerAuthentication", namespace, "default", nil)
+	pa["spec"] = M{"mtls": M{"mode": "STRICT"}}
+	return pa
+}
+
+// serviceEntry lets the mesh reach an AWS endpoint over TLS.
+func serviceEntry(namespace, name, host string) M {
+	se := object("networking.istio.io/v1", "ServiceEntry", namespace, name, nil)
+	se["spec"] = M{
+		"hosts":      strs(host),
+		"location":   "MESH_EXTERNAL",
+		"resolution": "DNS",
+		"ports":      []any{M{"number": int64(443), "name": "tls", "protocol": "TLS"}},
+	}
+	return se
+}
+
+// ingressGateway is the Istio Gateway on the ingress gateway pods. The ALB
+// terminates TLS and forwards plain HTTP to port 80 inside the VPC.
+func ingressGateway(env *schema.Environment, hosts []string) M {
+	i := env.Spec.Istio
+	gw := object("networking.istio.io/v1", "Gateway", i.IngressGatewayNamespace, IngressGatewayName, nil)
+	if len(hosts) == 0 {
+		hosts = []string{"*." + env.Spec.Ingress.Domain}
+	}
+	gw["spec"] = M{
+		"selector": stringMap(i.IngressGatewaySelector),
+		"servers": []any{M{
+			"port":  M{"number": int64(80), "name": "http", "protocol": "HTTP"},
+			"hosts": strs(hosts...),
+		}},
+	}
+	return gw
+}

@@ -1,0 +1,262 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/gitplane/gitplane/schema"
+)
+
+// baseFile holds gitplane's objects inside the overlay's in-memory copy.
+const baseFile = "gitplane-rendered-base.yaml"
+
+// targetedFields are the kustomization fields whose effect is limited to the
+// objects a patch names; any other field (namePrefix, labels, images, ...)
+// touches every object, and then the whole render goes through the overlay.
+var targetedFields = []string{"apiVersion", "kind", "resources", "patches", "patchesStrategicMerge", "patchesJson6902"}
+
+// applyOverlay applies the Environment's overlay as `kustomize build` on the
+// overlay folder would with gitplane's objects as its base resource. Only the
+// objects its patches target go through kustomize when that is equivalent.
+func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Environment) ([]*unstructured.Unstructured, error) {
+	dir := path.Clean(strings.TrimPrefix(env.Spec.Overlay, "./"))
+	files, kust, raw, err := readOverlay(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("overlay %s of Environment %s: %w", dir, env.Metadata.Name, err)
+	}
+	targeted, rest := objs, []*unstructured.Unstructured(nil)
+	if onlyTargeted(raw) {
+		if sel, ok := patchSelectors(kust, files, dir); ok {
+			targeted, rest = partition(objs, sel)
+		}
+	}
+	base, err := YAML(targeted)
+	if err != nil {
+		return nil, err
+	}
+	raw["resources"] = append([]any{baseFile}, asList(raw["resources"])...)
+	kustYAML, err := yaml.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("overlay %s: %w", dir, err)
+	}
+	files["/overlay/"+baseFile] = base
+	files["/overlay/kustomization.yaml"] = kustYAML
+	out, err := kustomizeBuild(files, "/overlay")
+	if err != nil {
+		return nil, fmt.Errorf("overlay %s of Environment %s: kustomize: %w", dir, env.Metadata.Name, err)
+	}
+	for _, o := range out {
+		if _, ok := o.GetAnnotations()[AnnotationSource]; !ok {
+			annotate(o, AnnotationSource, dir)
+			o.SetLabels(mergeLabels(o.GetLabels(), map[string]string{LabelManagedBy: ManagedByValue, LabelEnvironment: env.Metadata.Name}))
+		}
+	}
+	return append(rest, out...), nil
+}
+
+// readOverlay copies the overlay folder into an in-memory file map under
+// /overlay and parses its kustomization, both as typed and as raw fields.
+func readOverlay(fsys fs.FS, dir string) (map[string][]byte, *types.Kustomization, map[string]any, error) {
+	files := map[string][]byte{}
+	var kustName string
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		rel := strings.TrimPrefix(p, dir+"/")
+		if slices.Contains([]string{"kustomization.yaml", "kustomization.yml", "Kustomization"}, rel) {
+			kustName = rel
+		}
+		files["/overlay/"+rel] = data
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if kustName == "" {
+		return nil, nil, nil, fmt.Errorf("no kustomization.yaml")
+	}
+	data := files["/overlay/"+kustName]
+	delete(files, "/overlay/"+kustName)
+	kust := &types.Kustomization{}
+	if err := yaml.UnmarshalStrict(data, kust); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", kustName, err)
+	}
+	raw := map[string]any{}
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", kustName, err)
+	}
+	return files, kust, raw, nil
+}
+
+func onlyTargeted(raw map[string]any) bool {
+	for k := range raw {
+		if !slices.Contains(targetedFields, k) {
+			return false
+		}
+	}
+	return true
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// selector matches the objects one patch may change.
+type selector func(*unstructured.Unstructured) bool
+
+// patchSelectors returns one selector per patch, or false when a patch's
+// targets cannot be told without running kustomize on everything.
+func patchSelectors(k *types.Kustomization, files map[string][]byte, dir string) ([]selector, bool) {
+	var sels []selector
+	for _, p := range k.Patches {
+		if p.Target != nil {
+			s, ok := targetSelector(p.Target)
+			if !ok {
+				return nil, false
+			}
+			sels = append(sels, s)
+			continue
+		}
+		s, ok := patchContentSelector(p.Patch, p.Path, files)
+		if !ok {
+			return nil, false
+		}
+		sels = append(sels, s)
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		s, ok := patchContentSelector(string(p), "", files)
+		if !ok {
+			s, ok = patchContentSelector("", string(p), files)
+		}
+		if !ok {
+			return nil, false
+		}
+		sels = append(sels, s)
+	}
+	for _, p := range k.PatchesJson6902 {
+		s, ok := targetSelector(p.Target)
+		if !ok {
+			return nil, false
+		}
+		sels = append(sels, s)
+	}
+	return sels, true
+}
+
+// targetSelector mirrors kustomize's patch target: gvk, name and namespace
+// as anchored regular expressions, label and annotation selectors.
+func targetSelector(t *types.Selector) (selector, bool) {
+	if t == nil {
+		return nil, false
+	}
+	match := func(pattern, value string) (func() bool, bool) {
+		if pattern == "" {
+			return func() bool { return true }, true
+		}
+		re, err := regexp.Compile("^(?:" + pattern + ")$")
+		if err != nil {
+			return nil, false
+		}
+		return func() bool { return re.MatchString(value) }, true
+	}
+	ls, err1 := labels.Parse(t.LabelSelector)
+	as, err2 := labels.Parse(t.AnnotationSelector)
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	for _, p := range []string{t.Group, t.Version, t.Kind, t.Name, t.Namespace} {
+		if _, err := regexp.Compile(p); err != nil {
+			return nil, false
+		}
+	}
+	return func(o *unstructured.Unstructured) bool {
+		gvk := o.GroupVersionKind()
+		for _, c := range [][2]string{{t.Group, gvk.Group}, {t.Version, gvk.Version}, {t.Kind, gvk.Kind},
+			{t.Name, o.GetName()}, {t.Namespace, o.GetNamespace()}} {
+			if m, _ := match(c[0], c[1]); !m() {
+				return false
+			}
+		}
+		return ls.Matches(labels.Set(o.GetLabels())) && as.Matches(labels.Set(o.GetAnnotations()))
+	}, true
+}
+
+// patchContentSelector reads a strategic-merge patch (inline or from a file)
+// and matches the objects named by its documents' kind and name.
+func patchContentSelector(inline, file string, files map[string][]byte) (selector, bool) {
+	data := []byte(inline)
+	if file != "" {
+		var ok bool
+		if data, ok = files["/overlay/"+path.Clean(file)]; !ok {
+			return nil, false
+		}
+	}
+	type id struct{ kind, name, namespace string }
+	var ids []id
+	for _, doc := range bytes.Split(data, []byte("\n---")) {
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct {
+				Name      string `json:"name"`
+				Namespace string `json:"namespace"`
+			} `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			return nil, false
+		}
+		if meta.Kind == "" && meta.Metadata.Name == "" {
+			continue
+		}
+		if meta.Kind == "" || meta.Metadata.Name == "" {
+			return nil, false // a JSON6902 list or something else: be safe
+		}
+		ids = append(ids, id{meta.Kind, meta.Metadata.Name, meta.Metadata.Namespace})
+	}
+	if len(ids) == 0 {
+		return nil, false
+	}
+	return func(o *unstructured.Unstructured) bool {
+		return slices.ContainsFunc(ids, func(i id) bool {
+			return i.kind == o.GetKind() && i.name == o.GetName() && (i.namespace == "" || i.namespace == o.GetNamespace())
+		})
+	}, true
+}
+
+func partition(objs []*unstructured.Unstructured, sels []selector) (in, out []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if slices.ContainsFunc(sels, func(s selector) bool { return s(o) }) {
+			in = append(in, o)
+		} else {
+			out = append(out, o)
+		}
+	}
+	return in, out
+}
+
+func mergeLabels(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+

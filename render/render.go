@@ -1,0 +1,180 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/schema"
+)
+
+// Result is what an Environment gets.
+type Result struct {
+	Env *schema.Environment
+	// Objects in apply order: CRDs, Namespaces, other cluster-scoped objects,
+	// then namespaced objects by namespace, kind and name. They are shared
+	// with the Renderer's cache: DeepCopy before changing one.
+	Objects []*unstructured.Unstructured
+}
+
+// Renderer renders Environments and caches each spec's objects by a hash of
+// its inputs, so a re-render rebuilds only the specs that changed. It is safe
+// for concurrent use.
+type Renderer struct {
+	mu    sync.Mutex
+	cache map[string]map[string][]*unstructured.Unstructured // env → unit key → objects
+}
+
+// NewRenderer returns a Renderer with an empty cache.
+func NewRenderer() *Renderer {
+	return &Renderer{cache: map[string]map[string][]*unstructured.Unstructured{}}
+}
+
+// Render renders one Environment of a validated repository. fsys is the
+// repository, read for the Environment's overlay.
+func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, envName string) (*Result, error) {
+	env := findEnvironment(repo, envName)
+	if env == nil {
+		return nil, fmt.Errorf("no Environment %q in the repository (have: %s)", envName, envNames(repo))
+	}
+	units := planUnits(repo, env)
+	objs, err := r.renderUnits(ctx, env.Metadata.Name, units)
+	if err != nil {
+		return nil, err
+	}
+	if env.Spec.Overlay != "" {
+		if objs, err = applyOverlay(objs, fsys, env); err != nil {
+			return nil, err
+		}
+	}
+	Sort(objs)
+	if err := checkUnique(objs); err != nil {
+		return nil, err
+	}
+	return &Result{Env: env, Objects: objs}, nil
+}
+
+// Render loads, validates and renders one Environment of the repository in
+// fsys with a fresh Renderer.
+func Render(ctx context.Context, fsys fs.FS, envName string) (*Result, error) {
+	repo, err := schema.Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return NewRenderer().Render(ctx, repo, fsys, envName)
+}
+
+// renderUnits returns every unit's objects, from the cache when the unit's
+// inputs are unchanged. The cache keeps what this render used.
+func (r *Renderer) renderUnits(ctx context.Context, env string, units []*unit) ([]*unstructured.Unstructured, error) {
+	r.mu.Lock()
+	old := r.cache[env]
+	r.mu.Unlock()
+	next := make(map[string][]*unstructured.Unstructured, len(units))
+	var objs []*unstructured.Unstructured
+	for _, u := range units {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		key, err := u.key()
+		if err != nil {
+			return nil, err
+		}
+		out, ok := old[key]
+		if !ok {
+			if out, err = u.render(); err != nil {
+				return nil, err
+			}
+		}
+		next[key] = out
+		objs = append(objs, out...)
+	}
+	r.mu.Lock()
+	r.cache[env] = next
+	r.mu.Unlock()
+	return objs, nil
+}
+
+// planUnits lists the units of an Environment: its shared objects, then each
+// Model and Gateway deployed to it.
+func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
+	name := env.Metadata.Name
+	callers := map[string][]string{} // model ns/name → gateway principals
+	var namespaces, publicHosts []string
+	var units []*unit
+	for _, g := range repo.Gateways {
+		if !schema.InEnvironment(g.Spec.Environments, name) {
+			continue
+		}
+		for _, rt := range g.Spec.Routes {
+			if rt.Model != nil {
+				k := rt.Model.Namespace + "/" + rt.Model.Name
+				callers[k] = appendUnique(callers[k], principal(g.Metadata.Namespace, g.Metadata.Name))
+			}
+		}
+		namespaces = appendUnique(namespaces, g.Metadata.Namespace)
+		if g.Spec.Visibility == "public" {
+			publicHosts = appendUnique(publicHosts, schema.Hostname(g.Spec.Host, env))
+		}
+		in := gatewayInput{Gateway: g, Env: env}
+		units = append(units, &unit{source: g.Source.File, what: "Gateway " + g.Metadata.Namespace + "/" + g.Metadata.Name,
+			env: name, input: in, build: func() ([]M, error) { return gatewayObjects(in) }})
+	}
+	for _, m := range repo.Models {
+		if !schema.InEnvironment(m.Spec.Environments, name) {
+			continue
+		}
+		namespaces = appendUnique(namespaces, m.Metadata.Namespace)
+		if e := m.Spec.Expose; e != nil && e.Visibility == "public" {
+			publicHosts = appendUnique(publicHosts, schema.Hostname(e.Host, env))
+		}
+		c := callers[m.Metadata.Namespace+"/"+m.Metadata.Name]
+		slices.Sort(c)
+		in := modelInput{Model: m, Env: env, Callers: c}
+		units = append(units, &unit{source: m.Source.File, what: "Model " + m.Metadata.Namespace + "/" + m.Metadata.Name,
+			env: name, input: in, build: func() ([]M, error) { return modelObjects(in) }})
+	}
+	slices.Sort(namespaces)
+	slices.Sort(publicHosts)
+	ein := envInput{Env: env, Namespaces: namespaces, PublicHosts: publicHosts}
+	envUnit := &unit{source: env.Source.File, what: "Environment " + name, env: name, input: ein,
+		build: func() ([]M, error) { return environmentObjects(ein), nil }}
+	return append([]*unit{envUnit}, units...)
+}
+
+func findEnvironment(repo *schema.Repo, name string) *schema.Environment {
+	for _, e := range repo.Environments {
+		if e.Metadata.Name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+func envNames(repo *schema.Repo) string {
+	var names []string
+	for _, e := range repo.Environments {
+		names = append(names, e.Metadata.Name)
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkUnique fails when two specs render the same object.
+func checkUnique(objs []*unstructured.Unstructured) error {
+	for i := 1; i < len(objs); i++ {
+		if Key(objs[i]) == Key(objs[i-1]) {
+			return fmt.Errorf("%s is rendered twice: by %s and by %s", Key(objs[i]),
+				objs[i-1].GetAnnotations()[AnnotationSource], objs[i].GetAnnotations()[AnnotationSource])
+		}
+	}
+	return nil
+}
+
