@@ -40,11 +40,17 @@ func kustomizeBuild(files map[string][]byte, dir string) (objs []*unstructured.U
 		return nil, err
 	}
 	for _, r := range resMap.Resources() {
-		m, err := r.Map()
+		// through JSON, so numbers become the int64 and float64 that
+		// unstructured objects hold (r.Map() gives Go ints)
+		data, err := r.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("reading kustomize output %s: %w", r.CurId(), err)
 		}
-		objs = append(objs, &unstructured.Unstructured{Object: m})
+		o := &unstructured.Unstructured{}
+		if err := o.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("reading kustomize output %s: %w", r.CurId(), err)
+		}
+		objs = append(objs, o)
 	}
 	return objs, nil
 }
