@@ -17,7 +17,7 @@ func environmentObjects(in envInput) []M {
 	var objs []M
 	for _, ns := range in.Namespaces {
 		n := object("v1", "Namespace", "", ns, map[string]string{
-			"istio-injection":                          "enabled",
+			"istio-injection":                         "enabled",
 			"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
 		})
 		objs = append(objs, n, peerAuthentication(ns))

@@ -259,4 +259,3 @@ func mergeLabels(a, b map[string]string) map[string]string {
 	}
 	return out
 }
-

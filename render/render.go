@@ -177,4 +177,3 @@ func checkUnique(objs []*unstructured.Unstructured) error {
 	}
 	return nil
 }
-

@@ -42,6 +42,7 @@ func Load(fsys fs.FS) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
+	unreadable := len(errs) > 0 // some file has a YAML syntax error
 	overlays := overlayDirs(docs)
 	repo := &Repo{}
 	for _, doc := range docs {
@@ -49,7 +50,7 @@ func Load(fsys fs.FS) (*Repo, error) {
 	}
 	repo.applyDefaults()
 	repo.sort()
-	validateRepo(fsys, repo, &errs)
+	validateRepo(fsys, repo, unreadable, &errs)
 	if len(errs) > 0 {
 		errs.Sort()
 		return repo, errs
@@ -112,6 +113,11 @@ func parseDocuments(file string, data []byte, errs *ErrorList) []document {
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 				line, _ = strconv.Atoi(m[1])
 				msg = m[2]
+				// yaml.v3 counts lines from 0 for parser errors ("did not find
+				// expected ...") and from 1 for scanner errors
+				if strings.HasPrefix(msg, "did not find expected") {
+					line++
+				}
 			}
 			*errs = append(*errs, FieldError{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
 			return docs

@@ -25,8 +25,10 @@ var (
 	modelIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.:_/-]*$`)
 )
 
-// validateRepo checks every spec and the references between them.
-func validateRepo(fsys fs.FS, r *Repo, errs *ErrorList) {
+// validateRepo checks every spec and the references between them. When a
+// file could not be parsed, references to missing Models are not reported:
+// the Model may be in that file.
+func validateRepo(fsys fs.FS, r *Repo, unreadable bool, errs *ErrorList) {
 	checkDuplicates(r, errs)
 	envs := map[string]*Environment{}
 	for _, e := range r.Environments {
@@ -41,7 +43,7 @@ func validateRepo(fsys fs.FS, r *Repo, errs *ErrorList) {
 		models[m.Metadata.Namespace+"/"+m.Metadata.Name] = m
 	}
 	for _, g := range r.Gateways {
-		validateGateway(g, envs, models, errs)
+		validateGateway(g, envs, models, unreadable, errs)
 	}
 }
 

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -73,7 +74,7 @@ func validateResources(src *Source, r ModelResources, errs *ErrorList) {
 		errs.errAt(src, "spec.resources.gpu.count", "must be between 1 and 8")
 		return
 	}
-	if !cpuOK || !memOK || !gpuOK {
+	if !cpuOK || !memOK || !gpuOK || (r.GPU.Type != "" && !slices.Contains(gpu.GPUNames(), r.GPU.Type)) {
 		return
 	}
 	req, err := GPURequestFor(r)
@@ -119,7 +120,7 @@ func validateHost(src *Source, p, host string, targets []*Environment, errs *Err
 	}
 }
 
-func validateGateway(g *Gateway, envs map[string]*Environment, models map[string]*Model, errs *ErrorList) {
+func validateGateway(g *Gateway, envs map[string]*Environment, models map[string]*Model, unreadable bool, errs *ErrorList) {
 	validateMeta(g, errs)
 	src, s := &g.Source, &g.Spec
 	targets := targetEnvironments(src, s.Environments, envs, errs)
@@ -147,11 +148,11 @@ func validateGateway(g *Gateway, envs map[string]*Environment, models map[string
 			errs.errAt(src, p+".name", "duplicate route %q", r.Name)
 		}
 		names[r.Name] = true
-		validateRoute(src, p, r, targets, models, errs)
+		validateRoute(src, p, r, targets, models, unreadable, errs)
 	}
 }
 
-func validateRoute(src *Source, p string, r Route, targets []*Environment, models map[string]*Model, errs *ErrorList) {
+func validateRoute(src *Source, p string, r Route, targets []*Environment, models map[string]*Model, unreadable bool, errs *ErrorList) {
 	backends := 0
 	if r.Bedrock != nil {
 		backends++
@@ -169,7 +170,7 @@ func validateRoute(src *Source, p string, r Route, targets []*Environment, model
 	}
 	if r.Model != nil {
 		backends++
-		validateModelRef(src, p+".model", *r.Model, targets, models, errs)
+		validateModelRef(src, p+".model", *r.Model, targets, models, unreadable, errs)
 	}
 	if backends != 1 {
 		errs.errAt(src, p, "set exactly one of bedrock, sagemaker, model (got %d)", backends)
@@ -182,13 +183,15 @@ func checkRegion(src *Source, p, region string, errs *ErrorList) {
 	}
 }
 
-func validateModelRef(src *Source, p string, ref ModelRef, targets []*Environment, models map[string]*Model, errs *ErrorList) {
+func validateModelRef(src *Source, p string, ref ModelRef, targets []*Environment, models map[string]*Model, unreadable bool, errs *ErrorList) {
 	if ref.Name == "" {
 		return
 	}
 	m, ok := models[ref.Namespace+"/"+ref.Name]
 	if !ok {
-		errs.errAt(src, p+".name", "no Model %q in namespace %q", ref.Name, ref.Namespace)
+		if !unreadable {
+			errs.errAt(src, p+".name", "no Model %q in namespace %q", ref.Name, ref.Namespace)
+		}
 		return
 	}
 	for _, env := range sortedEnvs(targets) {
