@@ -40,17 +40,35 @@ func kustomizeBuild(files map[string][]byte, dir string) (objs []*unstructured.U
 		return nil, err
 	}
 	for _, r := range resMap.Resources() {
-		// through JSON, so numbers become the int64 and float64 that
-		// unstructured objects hold (r.Map() gives Go ints)
-		data, err := r.MarshalJSON()
+		m, err := r.Map()
 		if err != nil {
 			return nil, fmt.Errorf("reading kustomize output %s: %w", r.CurId(), err)
 		}
-		o := &unstructured.Unstructured{}
-		if err := o.UnmarshalJSON(data); err != nil {
-			return nil, fmt.Errorf("reading kustomize output %s: %w", r.CurId(), err)
-		}
-		objs = append(objs, o)
+		objs = append(objs, &unstructured.Unstructured{Object: jsonNumbers(m).(map[string]any)})
 	}
 	return objs, nil
+}
+
+// jsonNumbers converts the Go ints and floats kustomize's Map() returns into
+// the int64 and float64 that unstructured objects hold, in place.
+func jsonNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = jsonNumbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = jsonNumbers(e)
+		}
+	case int:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case uint64:
+		return int64(t)
+	case float32:
+		return float64(t)
+	}
+	return v
 }
