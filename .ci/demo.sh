@@ -18,7 +18,7 @@ up_controlplane() {
   fi
   echo ">> starting the local control plane (etcd + kube-apiserver + Karpenter/Istio CRDs)"
   rm -f "$KUBECONFIG"
-  nohup $BIN/devcluster --kubeconfig "$KUBECONFIG" >$DEMO/devcluster.log 2>&1 &
+  nohup $BIN/devcluster --write-kubeconfig "$KUBECONFIG" >$DEMO/devcluster.log 2>&1 &
   echo $! >$PIDFILE
   for _ in $(seq 1 120); do
     grep -q "control plane ready" $DEMO/devcluster.log 2>/dev/null && { grep "control plane ready" $DEMO/devcluster.log; return; }

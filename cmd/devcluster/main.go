@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", ".demo/kubeconfig", "where to write the kubeconfig")
+	kubeconfig := flag.String("write-kubeconfig", ".demo/kubeconfig", "where to write the kubeconfig")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := run(*kubeconfig, log); err != nil {
