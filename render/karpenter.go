@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gitplane/gitplane/schema"
 	"github.com/gitplane/gitplane/schema/gpu"
@@ -141,5 +142,5 @@ func ec2NodeClass(env *schema.Environment) M {
 }
 
 func isBottlerocket(alias string) bool {
-	return len(alias) >= 12 && alias[:12] == "bottlerocket"
+	return strings.HasPrefix(alias, "bottlerocket@")
 }

@@ -160,36 +160,34 @@ func patchSelectors(k *types.Kustomization, files map[string][]byte, dir string)
 }
 
 // targetSelector mirrors kustomize's patch target: gvk, name and namespace
-// as anchored regular expressions, label and annotation selectors.
+// as anchored regular expressions, label and annotation selectors. The
+// expressions are compiled once, not per object.
 func targetSelector(t *types.Selector) (selector, bool) {
 	if t == nil {
 		return nil, false
-	}
-	match := func(pattern, value string) (func() bool, bool) {
-		if pattern == "" {
-			return func() bool { return true }, true
-		}
-		re, err := regexp.Compile("^(?:" + pattern + ")$")
-		if err != nil {
-			return nil, false
-		}
-		return func() bool { return re.MatchString(value) }, true
 	}
 	ls, err1 := labels.Parse(t.LabelSelector)
 	as, err2 := labels.Parse(t.AnnotationSelector)
 	if err1 != nil || err2 != nil {
 		return nil, false
 	}
-	for _, p := range []string{t.Group, t.Version, t.Kind, t.Name, t.Namespace} {
-		if _, err := regexp.Compile(p); err != nil {
+	patterns := []string{t.Group, t.Version, t.Kind, t.Name, t.Namespace}
+	res := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		if p == "" {
+			continue
+		}
+		re, err := regexp.Compile("^(?:" + p + ")$")
+		if err != nil {
 			return nil, false
 		}
+		res[i] = re
 	}
 	return func(o *unstructured.Unstructured) bool {
 		gvk := o.GroupVersionKind()
-		for _, c := range [][2]string{{t.Group, gvk.Group}, {t.Version, gvk.Version}, {t.Kind, gvk.Kind},
-			{t.Name, o.GetName()}, {t.Namespace, o.GetNamespace()}} {
-			if m, _ := match(c[0], c[1]); !m() {
+		values := []string{gvk.Group, gvk.Version, gvk.Kind, o.GetName(), o.GetNamespace()}
+		for i, re := range res {
+			if re != nil && !re.MatchString(values[i]) {
 				return false
 			}
 		}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 )
 
@@ -124,15 +125,7 @@ func (m *Model) EffectiveReplicas(env *Environment) Replicas {
 
 // InEnvironment reports whether a spec listing envs (empty: all) goes to env.
 func InEnvironment(envs []string, env string) bool {
-	if len(envs) == 0 {
-		return true
-	}
-	for _, e := range envs {
-		if e == env {
-			return true
-		}
-	}
-	return false
+	return len(envs) == 0 || slices.Contains(envs, env)
 }
 
 func sortedEnvs(envs []*Environment) []*Environment {
