@@ -1,0 +1,206 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// ApplyOptions say how to carry out a Plan.
+type ApplyOptions struct {
+	// DryRun sends every write as a server-side dry-run: nothing changes.
+	DryRun bool
+	// ForceConflicts takes ownership of fields other appliers manage.
+	ForceConflicts bool
+	// Recreate says which objects may be deleted and recreated to change an
+	// immutable field (see PlanRequest.Recreate).
+	Recreate func(*unstructured.Unstructured) bool
+	// Wait, when positive, waits up to this long for the applied objects to
+	// become healthy.
+	Wait time.Duration
+}
+
+// ApplyError lists the objects a sync could not apply, prune or bring to
+// health. The rest of the sync was carried out.
+type ApplyError struct {
+	Failed []Change
+}
+
+func (e *ApplyError) Error() string {
+	msgs := make([]string, 0, len(e.Failed))
+	for _, c := range e.Failed {
+		msgs = append(msgs, c.Error)
+	}
+	if len(msgs) == 1 {
+		return msgs[0]
+	}
+	return fmt.Sprintf("%d objects failed:\n  %s", len(msgs), strings.Join(msgs, "\n  "))
+}
+
+// Apply carries out a plan: it records the union of old and new objects in
+// the inventory (so nothing created can be forgotten if the sync is cut
+// short), applies in stages — CRDs and Namespaces, other cluster-scoped
+// objects, namespaced objects — with bounded parallelism inside a stage,
+// prunes, records the final inventory and, when asked, waits for health.
+// Unchanged objects cost no request; a plan without changes writes nothing.
+// The returned plan is a copy with each change's outcome (diff from the
+// server's answer, error).
+func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Plan, error) {
+	out := *plan
+	out.Changes = append([]Change(nil), plan.Changes...)
+	rendered := renderedInventory(&out)
+	stored := plan.Inventory
+	if !opts.DryRun {
+		if union := stored.Union(rendered); !union.Equal(stored) {
+			if err := e.writeInventory(ctx, plan.Environment, union); err != nil {
+				return &out, err
+			}
+			stored = union
+		}
+	}
+	var (
+		mu     sync.Mutex
+		failed []Change
+	)
+	record := func(c *Change, err error) {
+		if err == nil {
+			return
+		}
+		c.Error = redactText(err.Error(), c.Desired, c.Live)
+		if !strings.HasPrefix(c.Error, c.Ref.String()) {
+			c.Error = c.Ref.String() + ": " + c.Error
+		}
+		mu.Lock()
+		failed = append(failed, *c)
+		mu.Unlock()
+	}
+	for stage := range 3 {
+		if err := e.applyStage(ctx, &out, stage, opts, record); err != nil {
+			return &out, err
+		}
+	}
+	deleted := e.prune(ctx, &out, opts.DryRun, record)
+	if err := ctx.Err(); err != nil {
+		return &out, fmt.Errorf("sync of %s interrupted: %w", plan.Environment, err)
+	}
+	if !opts.DryRun {
+		final := rendered.Union(NewInventory(plan.Inventory.Minus(rendered)...))
+		for _, ref := range deleted {
+			delete(final.refs, ref.ID())
+		}
+		if !final.Equal(stored) {
+			if err := e.writeInventory(ctx, plan.Environment, final); err != nil {
+				return &out, err
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return &out, &ApplyError{Failed: failed}
+	}
+	if opts.Wait > 0 && !opts.DryRun {
+		if err := e.Wait(ctx, plan.Environment, desiredObjects(&out), opts.Wait); err != nil {
+			return &out, err
+		}
+	}
+	return &out, nil
+}
+
+// applyStage applies the stage's created and configured objects in
+// parallel, then waits for what the next stage needs.
+func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts ApplyOptions, record func(*Change, error)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	var crds []*unstructured.Unstructured
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionConfigure) {
+			continue
+		}
+		if c.Ref.Kind == "CustomResourceDefinition" {
+			crds = append(crds, c.Desired)
+		}
+		g.Go(func() error {
+			record(c, e.applyChange(gctx, c, opts))
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sync of %s interrupted: %w", plan.Environment, err)
+	}
+	if len(crds) > 0 && !opts.DryRun {
+		if err := e.waitEstablished(ctx, crds); err != nil {
+			return err
+		}
+		e.mapper.Reset()
+	}
+	return nil
+}
+
+// applyChange applies one object, recreating it when an immutable field
+// changes and that is allowed, and keeps the server's answer for the diff.
+func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) error {
+	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: opts.DryRun, force: opts.ForceConflicts, forceDrift: true, live: c.Live})
+	if isImmutable(err) {
+		c.Immutable = immutableFields(err)
+		if !c.Recreate && !allowRecreate(c.Desired, opts.Recreate) {
+			return fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
+				c.Ref, strings.Join(c.Immutable, ", "), AnnotationForce)
+		}
+		c.Recreate = true
+		if opts.DryRun {
+			return nil
+		}
+		result, err = e.recreate(ctx, c)
+	}
+	if err != nil {
+		return err
+	}
+	if phase, _, _ := unstructured.NestedString(result.Object, "status", "phase"); c.Ref.Kind == "Namespace" && phase == "Terminating" {
+		return fmt.Errorf("%s is terminating; objects cannot be created in it until it is gone", c.Ref)
+	}
+	if c.Action == ActionConfigure && c.Live != nil && sameObject(c.Live, result) {
+		// Only the server could tell: the difference was normalisation.
+		c.Action, c.Drift = ActionUnchanged, false
+	}
+	if c.Diff == "" && c.Action != ActionUnchanged {
+		d, derr := unifiedDiff(c.Ref, c.Live, result)
+		if derr != nil {
+			return derr
+		}
+		c.Diff = d
+	}
+	return nil
+}
+
+func renderedInventory(plan *Plan) Inventory {
+	inv := NewInventory()
+	for _, c := range plan.Changes {
+		if c.Action != ActionDelete {
+			inv.refs[c.Ref.ID()] = c.Ref
+		}
+	}
+	return inv
+}
+
+func desiredObjects(plan *Plan) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, c := range plan.Changes {
+		if c.Desired != nil && c.Blocked == "" {
+			out = append(out, c.Desired)
+		}
+	}
+	return out
+}
+
+// IsApplyError reports whether err lists objects that failed.
+func IsApplyError(err error) bool {
+	var ae *ApplyError
+	return errors.As(err, &ae)
+}

@@ -1,0 +1,158 @@
+package reconciler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// AnnotationAppliedHash records, on every object gitplane applies, a hash of
+// the object as rendered. When the live object carries the hash of the
+// current render and its fields still hold the rendered values, the object is
+// unchanged and no request is needed to prove it.
+const AnnotationAppliedHash = "gitplane.dev/applied-hash"
+
+// desiredHash hashes the rendered object. encoding/json sorts map keys, so
+// equal objects hash equally.
+func desiredHash(o *unstructured.Unstructured) (string, error) {
+	b, err := json.Marshal(o.Object)
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", RefOf(o), err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// withHash returns a copy of the rendered object annotated with its hash.
+func withHash(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	h, err := desiredHash(o)
+	if err != nil {
+		return nil, err
+	}
+	c := o.DeepCopy()
+	a := c.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[AnnotationAppliedHash] = h
+	c.SetAnnotations(a)
+	return c, nil
+}
+
+// holds reports whether every field set in desired has the same value in
+// live. Fields only live has (defaults, status, other managers' fields) do
+// not matter. Quantities compare by value ("1000m" holds "1"). A false
+// answer is not proof of a difference: the server may normalise values in
+// ways only it knows, so callers ask it (dry-run) before calling it drift.
+func holds(desired, live any) bool {
+	switch d := desired.(type) {
+	case map[string]any:
+		l, ok := live.(map[string]any)
+		if !ok {
+			return len(d) == 0 && live == nil
+		}
+		for k, dv := range d {
+			lv, present := l[k]
+			if !present {
+				if isEmpty(dv) {
+					continue
+				}
+				return false
+			}
+			if !holds(dv, lv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		l, ok := live.([]any)
+		if !ok {
+			return len(d) == 0 && live == nil
+		}
+		if len(d) != len(l) {
+			return false
+		}
+		for i := range d {
+			if !holds(d[i], l[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		l, ok := live.(string)
+		if !ok {
+			return false
+		}
+		return d == l || sameQuantity(d, l)
+	case nil:
+		return live == nil
+	default:
+		return sameScalar(d, live)
+	}
+}
+
+func isEmpty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	}
+	return false
+}
+
+// sameQuantity compares strings that both parse as resource quantities and
+// start with a digit (so "a" and "Ki" never count), by value.
+func sameQuantity(a, b string) bool {
+	if a == "" || b == "" || !startsNumeric(a) || !startsNumeric(b) {
+		return false
+	}
+	qa, err := resource.ParseQuantity(a)
+	if err != nil {
+		return false
+	}
+	qb, err := resource.ParseQuantity(b)
+	if err != nil {
+		return false
+	}
+	return qa.Cmp(qb) == 0
+}
+
+func startsNumeric(s string) bool {
+	return strings.IndexByte("0123456789.+-", s[0]) >= 0
+}
+
+// sameScalar compares numbers across the int64/float64 forms JSON decoding
+// produces, and other scalars by equality.
+func sameScalar(a, b any) bool {
+	fa, aNum := number(a)
+	fb, bNum := number(b)
+	if aNum || bNum {
+		return aNum && bNum && fa == fb
+	}
+	return a == b
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case float64:
+		return n, true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}

@@ -1,0 +1,203 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// PlanRequest is what to plan: the rendered objects of one Environment.
+type PlanRequest struct {
+	Environment string
+	Objects     []*unstructured.Unstructured
+	PlanOptions
+	// Diffs asks for a diff of every created and configured object, made
+	// with a server-side dry-run (one request per changed object, as kubectl
+	// diff). Without it only the objects whose comparison cannot be decided
+	// locally are dry-run, and apply reports diffs from the server's answers.
+	Diffs bool
+	// Recreate says which objects may be deleted and created again to change
+	// an immutable field; nil allows only objects annotated
+	// gitplane.dev/force: "true".
+	Recreate func(*unstructured.Unstructured) bool
+	// ForceConflicts takes ownership of fields other appliers manage.
+	ForceConflicts bool
+}
+
+// Plan compares the rendered objects with the cluster: it reads the
+// inventory and lists the live objects of every kind involved (one request
+// per kind), decides locally what it can and asks the server (dry-run) about
+// the rest. It writes nothing.
+func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
+	desired, err := hashAll(req.Objects)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := e.ReadInventory(ctx, req.Environment)
+	if err != nil {
+		return nil, err
+	}
+	live, err := e.listLive(ctx, req.Environment, kindsOf(desired, inv))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.addUnlabelled(ctx, live, desired, inv); err != nil {
+		return nil, err
+	}
+	plan := Reconcile(req.Environment, desired, live, inv, req.PlanOptions)
+	if err := e.guardNamespaces(ctx, plan); err != nil {
+		return nil, err
+	}
+	if err := e.settle(ctx, plan, req); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// hashAll annotates copies of the objects with their hash, on every core.
+func hashAll(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, len(objs))
+	var g errgroup.Group
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		g.Go(func() error {
+			for i := w; i < len(objs); i += workers {
+				o, err := withHash(objs[i])
+				if err != nil {
+					return err
+				}
+				out[i] = o
+			}
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// kindsOf returns every kind rendered or recorded in the inventory.
+func kindsOf(desired []*unstructured.Unstructured, inv Inventory) map[schema.GroupVersionKind]bool {
+	kinds := map[schema.GroupVersionKind]bool{}
+	for _, o := range desired {
+		kinds[o.GroupVersionKind()] = true
+	}
+	for _, r := range inv.refs {
+		kinds[r.GVK()] = true
+	}
+	return kinds
+}
+
+// addUnlabelled reads the inventory objects the labelled lists did not
+// return (someone removed gitplane's labels); stale ones must still be
+// pruned. Rendered objects without labels are found by apply itself.
+func (e *Engine) addUnlabelled(ctx context.Context, live map[ID]*unstructured.Unstructured, desired []*unstructured.Unstructured, inv Inventory) error {
+	rendered := map[ID]bool{}
+	for _, o := range desired {
+		rendered[RefOf(o).ID()] = true
+	}
+	for id, ref := range inv.refs {
+		if _, ok := live[id]; ok || rendered[id] {
+			continue
+		}
+		obj, err := e.getLive(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if obj != nil {
+			live[id] = obj
+		}
+	}
+	return nil
+}
+
+// settle asks the server, with a dry-run apply, about the changes that need
+// it: undecided ones (is the difference real?) and, when diffs are wanted,
+// every create and configure. It records diffs, immutable fields and errors.
+func (e *Engine) settle(ctx context.Context, plan *Plan, req PlanRequest) error {
+	creating := namespacesCreated(plan)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		if c.Action == ActionDelete {
+			if req.Diffs {
+				d, err := unifiedDiff(c.Ref, c.Live, nil)
+				if err != nil {
+					return err
+				}
+				c.Diff = d
+			}
+			continue
+		}
+		if !c.undecided && (!req.Diffs || c.Action == ActionUnchanged) {
+			continue
+		}
+		if creating[c.Ref.Namespace] {
+			// Its namespace does not exist yet, so the server cannot dry-run
+			// it; the diff shows the object as rendered.
+			if err := setDiff(c, c.Desired); err != nil {
+				return err
+			}
+			continue
+		}
+		g.Go(func() error { return e.settleOne(gctx, c, req) })
+	}
+	return g.Wait()
+}
+
+func (e *Engine) settleOne(ctx context.Context, c *Change, req PlanRequest) error {
+	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: true, force: req.ForceConflicts, forceDrift: true, live: c.Live})
+	switch {
+	case err == nil:
+	case meta.IsNoMatchError(err) && c.Action == ActionCreate:
+		// The kind's CRD is created by this same apply.
+		return setDiff(c, c.Desired)
+	case isImmutable(err):
+		c.Immutable = immutableFields(err)
+		c.Recreate = allowRecreate(c.Desired, req.Recreate)
+		c.Risks = append(c.Risks, recreateRisk(c))
+		c.undecided = false
+		if c.Action == ActionUnchanged {
+			c.Action = ActionConfigure
+		}
+		return setDiff(c, c.Desired)
+	case isObjection(err):
+		c.Error = redactText(err.Error(), c.Desired, c.Live)
+		c.undecided = false
+		return nil
+	default:
+		return fmt.Errorf("dry-run of %s: %w", c.Ref, err)
+	}
+	if c.undecided {
+		c.undecided = false
+		if sameObject(c.Live, result) {
+			c.Action, c.Drift = ActionUnchanged, false
+			return nil
+		}
+	}
+	return setDiff(c, result)
+}
+
+func setDiff(c *Change, after *unstructured.Unstructured) error {
+	d, err := unifiedDiff(c.Ref, c.Live, after)
+	if err != nil {
+		return err
+	}
+	c.Diff = d
+	return nil
+}
+
+// namespacesCreated returns the namespaces the plan creates.
+func namespacesCreated(plan *Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range plan.Changes {
+		if c.Ref.Kind == "Namespace" && c.Ref.Group == "" && c.Action == ActionCreate {
+			out[c.Ref.Name] = true
+		}
+	}
+	return out
+}

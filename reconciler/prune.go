@@ -1,0 +1,138 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+)
+
+// ignoredInNamespace are resources a namespace always holds or that follow
+// their owners; they do not keep a namespace alive.
+var ignoredInNamespace = map[string]bool{
+	"events": true, "events.events.k8s.io": true, "endpoints": true,
+	"endpointslices.discovery.k8s.io": true, "leases.coordination.k8s.io": true,
+}
+
+// guardNamespaces blocks the deletion of Namespaces that still hold objects
+// gitplane does not own: deleting them would take those objects along.
+func (e *Engine) guardNamespaces(ctx context.Context, plan *Plan) error {
+	var idx []int
+	for i, c := range plan.Changes {
+		if c.Action == ActionDelete && c.Blocked == "" && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	resources, err := e.namespacedResources()
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		foreign, err := e.foreignObjects(ctx, plan.Changes[i].Ref.Name, plan.Environment, resources)
+		if err != nil {
+			return err
+		}
+		if len(foreign) > 0 {
+			plan.Changes[i].Blocked = fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", "))
+		}
+	}
+	return nil
+}
+
+// namespacedResources lists the namespaced resources that can be listed.
+func (e *Engine) namespacedResources() ([]schema.GroupVersionResource, error) {
+	lists, err := e.disco.ServerPreferredNamespacedResources()
+	if err != nil && !discovery.IsGroupDiscoveryFailedError(err) {
+		return nil, fmt.Errorf("discovering namespaced resources: %w", err)
+	}
+	var out []schema.GroupVersionResource
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			gr := schema.GroupResource{Group: gv.Group, Resource: r.Name}
+			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") || ignoredInNamespace[gr.String()] {
+				continue
+			}
+			out = append(out, gv.WithResource(r.Name))
+		}
+	}
+	return out, nil
+}
+
+// foreignObjects names up to five objects in the namespace that are neither
+// gitplane's (for this Environment), owned by another object, nor created by
+// Kubernetes itself.
+func (e *Engine) foreignObjects(ctx context.Context, ns, env string, resources []schema.GroupVersionResource) ([]string, error) {
+	var found []string
+	for _, gvr := range resources {
+		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+			return e.client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %s in namespace %s: %w", gvr.GroupResource(), ns, err)
+		}
+		for _, o := range list.Items {
+			if isForeign(&o, env) {
+				found = append(found, fmt.Sprintf("%s/%s", gvr.GroupResource(), o.GetName()))
+				if len(found) == 5 {
+					return found, nil
+				}
+			}
+		}
+	}
+	return found, nil
+}
+
+func isForeign(o *unstructured.Unstructured, env string) bool {
+	if o.GetLabels()[LabelEnvironment] == env || len(o.GetOwnerReferences()) > 0 {
+		return false
+	}
+	switch {
+	case o.GetKind() == "ServiceAccount" && o.GetName() == "default",
+		o.GetKind() == "ConfigMap" && (o.GetName() == "kube-root-ca.crt" || o.GetName() == "istio-ca-root-cert"):
+		return false
+	}
+	return true
+}
+
+// prune deletes the plan's unblocked deletions, namespaced objects first and
+// Namespaces and CRDs last. It returns the refs that are gone.
+func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool, record func(*Change, error)) []Ref {
+	var deleted []Ref
+	for stage := 2; stage >= 0; stage-- {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(e.opts.Concurrency)
+		var done = make([]bool, len(plan.Changes))
+		for i := range plan.Changes {
+			c := &plan.Changes[i]
+			if c.Action != ActionDelete || c.Blocked != "" || c.Ref.stage() != stage {
+				continue
+			}
+			g.Go(func() error {
+				err := e.deleteOne(gctx, c.Ref, metav1.DeletePropagationBackground, dryRun)
+				record(c, err)
+				done[i] = err == nil
+				return nil
+			})
+		}
+		_ = g.Wait()
+		for i, ok := range done {
+			if ok {
+				deleted = append(deleted, plan.Changes[i].Ref)
+			}
+		}
+	}
+	return deleted
+}
