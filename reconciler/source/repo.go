@@ -1,0 +1,231 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+const (
+	remoteName = "origin"
+	// DefaultFetchTimeout bounds one fetch when Options.FetchTimeout is zero.
+	DefaultFetchTimeout = 2 * time.Minute
+)
+
+// refSpecs fetch every branch and every pull request's head. Pull requests
+// land under refs/remotes/origin/pr/<number>.
+var refSpecs = []config.RefSpec{
+	"+refs/heads/*:refs/remotes/origin/*",
+	"+refs/pull/*/head:refs/remotes/origin/pr/*",
+}
+
+// Options say which repository to mirror and where.
+type Options struct {
+	// URL of the repository: https://, ssh://, scp-like git@host:path,
+	// file:// or a local path.
+	URL string
+	// Dir holds the bare clone; it is created if missing and reused if it
+	// already holds one.
+	Dir string
+	// TokenFile holds a token sent as HTTP basic auth with user
+	// x-access-token. It is read on every fetch.
+	TokenFile string
+	// SSHKeyFile holds a private key (no passphrase) for ssh URLs.
+	SSHKeyFile string
+	// SSHKnownHostsFile overrides the known_hosts files (default: the user's
+	// and SSH_KNOWN_HOSTS).
+	SSHKnownHostsFile string
+	// FetchTimeout bounds one fetch; DefaultFetchTimeout if zero.
+	FetchTimeout time.Duration
+	// Logger receives fetch results; slog.Default() if nil.
+	Logger *slog.Logger
+}
+
+// Status reports the last fetch.
+type Status struct {
+	LastAttempt time.Time
+	LastSuccess time.Time
+	// Err is the error of the last attempt, nil if it succeeded.
+	Err error
+}
+
+// Repo is a local bare clone. Fetch updates it; Resolve, Tree and
+// ChangedFiles read the state of the last successful fetch. A failed fetch
+// leaves that state as it was. Repo is safe for concurrent use.
+type Repo struct {
+	opts    Options
+	log     *slog.Logger
+	fetchMu sync.Mutex      // one fetch at a time
+	fetcher *git.Repository // used only under fetchMu
+	state   atomic.Pointer[snapshot]
+
+	statusMu sync.Mutex
+	status   Status
+}
+
+// Open creates or reuses the bare clone in opts.Dir and fetches. If the fetch
+// fails but an earlier run left fetched refs in Dir, Open still returns the
+// Repo serving those refs and reports the error through Status; with nothing
+// fetched yet it returns the error.
+func Open(ctx context.Context, opts Options) (*Repo, error) {
+	if opts.URL == "" || opts.Dir == "" {
+		return nil, errors.New("source: URL and Dir are required")
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = DefaultFetchTimeout
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("repo", redact(opts.URL))
+	fetcher, err := initBare(opts.Dir, opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{opts: opts, log: log, fetcher: fetcher}
+	snap, err := newSnapshot(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	r.state.Store(snap)
+	if err := r.Fetch(ctx); err != nil {
+		if len(r.state.Load().refs) == 0 {
+			return nil, err
+		}
+		log.Warn("fetch failed; serving the refs fetched before", "error", err)
+	}
+	return r, nil
+}
+
+// initBare opens the bare repository in dir, creating it if needed, and
+// points its origin remote at url with gitplane's refspecs.
+func initBare(dir, url string) (*git.Repository, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating git data dir: %w", err)
+	}
+	repo, err := git.PlainOpen(dir)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		repo, err = git.PlainInit(dir, true)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening bare repository in %s: %w", dir, err)
+	}
+	cfg, err := repo.Config()
+	if err != nil {
+		return nil, fmt.Errorf("reading git config in %s: %w", dir, err)
+	}
+	cfg.Remotes[remoteName] = &config.RemoteConfig{Name: remoteName, URLs: []string{url}, Fetch: refSpecs}
+	if err := repo.SetConfig(cfg); err != nil {
+		return nil, fmt.Errorf("configuring remote in %s: %w", dir, err)
+	}
+	return repo, nil
+}
+
+// Fetch brings new commits of every branch and pull request. It is
+// incremental; being up to date is success. On error the refs of the last
+// successful fetch stay in use.
+func (r *Repo) Fetch(ctx context.Context) error {
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	start := time.Now()
+	err := r.fetch(ctx)
+	if err == nil {
+		var snap *snapshot
+		if snap, err = newSnapshot(r.opts.Dir); err == nil {
+			r.swap(snap)
+		}
+	}
+	r.record(start, err)
+	return err
+}
+
+func (r *Repo) fetch(ctx context.Context) error {
+	auth, err := authMethod(r.opts)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.FetchTimeout)
+	defer cancel()
+	err = r.fetcher.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: remoteName,
+		RefSpecs:   refSpecs,
+		Auth:       auth,
+		Force:      true,
+		Prune:      true,
+		Tags:       git.NoTags,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetching %s: %w", redact(r.opts.URL), err)
+	}
+	return nil
+}
+
+// swap installs a new snapshot and logs the refs that moved.
+func (r *Repo) swap(next *snapshot) {
+	prev := r.state.Swap(next)
+	for name, sha := range next.refs {
+		if prev.refs[name] != sha {
+			r.log.Debug("ref moved", "ref", name, "from", prev.refs[name], "to", sha)
+		}
+	}
+}
+
+func (r *Repo) record(start time.Time, err error) {
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
+	r.status.LastAttempt, r.status.Err = start, err
+	if err == nil {
+		r.status.LastSuccess = start
+	}
+}
+
+// Status returns the outcome of the last fetch.
+func (r *Repo) Status() Status {
+	r.statusMu.Lock()
+	defer r.statusMu.Unlock()
+	return r.status
+}
+
+// Refs returns the fetched refs by short name ("main", "pr/12") → SHA.
+func (r *Repo) Refs() map[string]string {
+	refs := r.state.Load().refs
+	out := make(map[string]string, len(refs))
+	for k, v := range refs {
+		out[k] = v
+	}
+	return out
+}
+
+// Resolve returns the commit SHA of a branch name, "pr/<number>", or a full
+// or abbreviated commit SHA present in the clone.
+func (r *Repo) Resolve(ref string) (string, error) {
+	snap := r.state.Load()
+	if sha, ok := snap.refs[ref]; ok {
+		return sha, nil
+	}
+	if isHex(ref) && len(ref) >= 4 {
+		if sha, err := snap.st.resolveCommit(ref); err == nil {
+			return sha, nil
+		}
+	}
+	return "", fmt.Errorf("resolving %q in %s: %w", ref, redact(r.opts.URL), plumbing.ErrReferenceNotFound)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
