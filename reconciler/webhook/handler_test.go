@@ -1,0 +1,217 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-github/v62/github"
+)
+
+var secret = []byte("webhook-secret")
+
+// recorder is a Receiver that keeps what it got.
+type recorder struct {
+	mu     sync.Mutex
+	pushes []PushEvent
+	prs    []PREvent
+}
+
+func (r *recorder) Push(_ context.Context, ev PushEvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pushes = append(r.pushes, ev)
+}
+
+func (r *recorder) PullRequest(_ context.Context, ev PREvent) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.prs = append(r.prs, ev)
+}
+
+func newHandler(t *testing.T, opts Options) (*Handler, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	opts.Receiver = rec
+	if opts.Secret == nil {
+		opts.Secret = secret
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	h, err := New(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, rec
+}
+
+func sign(key, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+type delivery struct {
+	method, event, id, contentType string
+	body                           []byte
+	sig                            string // "" signs with secret; "-" sends none
+	sha1                           bool   // sign with the legacy SHA-1 header only
+}
+
+func (d delivery) request() *http.Request {
+	method := d.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	r := httptest.NewRequest(method, Path, bytes.NewReader(d.body))
+	r.Header.Set("Content-Type", "application/json")
+	if d.contentType != "" {
+		r.Header.Set("Content-Type", d.contentType)
+	}
+	r.Header.Set(github.EventTypeHeader, d.event)
+	r.Header.Set(github.DeliveryIDHeader, d.id)
+	switch {
+	case d.sha1:
+		m := hmac.New(sha1.New, secret)
+		m.Write(d.body)
+		r.Header.Set(github.SHA1SignatureHeader, "sha1="+hex.EncodeToString(m.Sum(nil)))
+	case d.sig == "":
+		r.Header.Set(github.SHA256SignatureHeader, sign(secret, d.body))
+	case d.sig != "-":
+		r.Header.Set(github.SHA256SignatureHeader, d.sig)
+	}
+	return r
+}
+
+func send(h http.Handler, d delivery) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, d.request())
+	return w
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+var (
+	repo     = &github.Repository{FullName: github.String("acme/specs")}
+	pushMain = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), Before: github.String("aaa"), After: github.String("bbb"), Repo: &github.PushEventRepository{FullName: github.String("acme/specs")}})
+	pushTag  = mustJSON(&github.PushEvent{Ref: github.String("refs/tags/v1"), After: github.String("ccc")})
+	pushDel  = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/old"), Deleted: github.Bool(true)})
+)
+
+func prPayload(action string, merged bool) []byte {
+	return mustJSON(&github.PullRequestEvent{Action: github.String(action), Repo: repo, PullRequest: &github.PullRequest{
+		Number: github.Int(42), Merged: github.Bool(merged),
+		Head: &github.PullRequestBranch{SHA: github.String("ddd"), Ref: github.String("feature")},
+		Base: &github.PullRequestBranch{Ref: github.String("main")},
+	}})
+}
+
+func TestHandler(t *testing.T) {
+	form := []byte("payload=" + url.QueryEscape(string(pushMain)))
+	for _, tc := range []struct {
+		name   string
+		d      delivery
+		code   int
+		pushes []PushEvent
+		prs    []PREvent
+	}{
+		{name: "push to a branch", d: delivery{event: "push", id: "d1", body: pushMain}, code: 202,
+			pushes: []PushEvent{{Repo: "acme/specs", Branch: "main", SHA: "bbb", Before: "aaa", DeliveryID: "d1"}}},
+		{name: "form-encoded push", d: delivery{event: "push", id: "d1", body: form, contentType: "application/x-www-form-urlencoded"}, code: 202,
+			pushes: []PushEvent{{Repo: "acme/specs", Branch: "main", SHA: "bbb", Before: "aaa", DeliveryID: "d1"}}},
+		{name: "bad signature", d: delivery{event: "push", id: "d1", body: pushMain, sig: sign([]byte("other"), pushMain)}, code: 401},
+		{name: "malformed signature", d: delivery{event: "push", id: "d1", body: pushMain, sig: "sha256=zz"}, code: 401},
+		{name: "missing signature", d: delivery{event: "push", id: "d1", body: pushMain, sig: "-"}, code: 401},
+		{name: "only the SHA-1 signature", d: delivery{event: "push", id: "d1", body: pushMain, sha1: true}, code: 401},
+		{name: "unparsable body, bad signature", d: delivery{event: "push", id: "d1", body: []byte("{"), sig: "sha256=00"}, code: 401},
+		{name: "unparsable body, good signature", d: delivery{event: "push", id: "d1", body: []byte("{")}, code: 400},
+		{name: "unsupported content type", d: delivery{event: "push", id: "d1", body: pushMain, contentType: "text/plain"}, code: 415},
+		{name: "GET", d: delivery{method: "GET", event: "push", id: "d1", body: pushMain}, code: 405},
+		{name: "ping", d: delivery{event: "ping", id: "d1", body: []byte(`{"zen":"hi"}`)}, code: 200},
+		{name: "ping with bad signature", d: delivery{event: "ping", id: "d1", body: []byte(`{}`), sig: "sha256=00"}, code: 401},
+		{name: "tag push ignored", d: delivery{event: "push", id: "d1", body: pushTag}, code: 200},
+		{name: "branch deletion ignored", d: delivery{event: "push", id: "d1", body: pushDel}, code: 200},
+		{name: "other event ignored", d: delivery{event: "issues", id: "d1", body: []byte(`{}`)}, code: 200},
+		{name: "pull request opened", d: delivery{event: "pull_request", id: "d2", body: prPayload("opened", false)}, code: 202,
+			prs: []PREvent{{Repo: "acme/specs", Number: 42, Action: "opened", HeadSHA: "ddd", HeadRef: "feature", BaseRef: "main", DeliveryID: "d2"}}},
+		{name: "pull request merged", d: delivery{event: "pull_request", id: "d2", body: prPayload("closed", true)}, code: 202,
+			prs: []PREvent{{Repo: "acme/specs", Number: 42, Action: "closed", Merged: true, HeadSHA: "ddd", HeadRef: "feature", BaseRef: "main", DeliveryID: "d2"}}},
+		{name: "pull request labeled ignored", d: delivery{event: "pull_request", id: "d2", body: prPayload("labeled", false)}, code: 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, rec := newHandler(t, Options{})
+			w := send(h, tc.d)
+			if w.Code != tc.code {
+				t.Fatalf("status %d (%s), want %d", w.Code, strings.TrimSpace(w.Body.String()), tc.code)
+			}
+			h.Wait()
+			if !reflect.DeepEqual(rec.pushes, tc.pushes) || !reflect.DeepEqual(rec.prs, tc.prs) {
+				t.Fatalf("receiver got pushes %+v, prs %+v; want %+v, %+v", rec.pushes, rec.prs, tc.pushes, tc.prs)
+			}
+		})
+	}
+}
+
+func TestDuplicateDeliveryIgnored(t *testing.T) {
+	h, rec := newHandler(t, Options{DedupSize: 2})
+	for i, want := range []struct {
+		id   string
+		code int
+	}{{"a", 202}, {"a", 200}, {"b", 202}, {"c", 202}, {"a", 202}, {"c", 200}} {
+		if w := send(h, delivery{event: "push", id: want.id, body: pushMain}); w.Code != want.code {
+			t.Fatalf("delivery %d (%s): status %d, want %d", i, want.id, w.Code, want.code)
+		}
+	}
+	h.Wait()
+	if len(rec.pushes) != 4 {
+		t.Fatalf("receiver got %d pushes, want 4 (a, b, c, a again after it was forgotten)", len(rec.pushes))
+	}
+}
+
+func TestOversizedBodyRejected(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		size  int
+		code  int
+	}{
+		{"default cap, 26 MiB", 0, 26 << 20, 413},
+		{"small cap, just over", 1024, 1025, 413},
+		{"small cap, at the limit", 1024, 1024, 400}, // read fully; junk JSON
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, rec := newHandler(t, Options{MaxBodyBytes: tc.limit})
+			body := bytes.Repeat([]byte("x"), tc.size)
+			if w := send(h, delivery{event: "push", id: "big", body: body}); w.Code != tc.code {
+				t.Fatalf("status %d, want %d", w.Code, tc.code)
+			}
+			h.Wait()
+			if len(rec.pushes) != 0 {
+				t.Fatal("receiver was called")
+			}
+		})
+	}
+}
+
+func TestNewRequiresSecret(t *testing.T) {
+	if _, err := New(t.Context(), Options{Receiver: &recorder{}}); err == nil {
+		t.Fatal("New without a secret succeeded")
+	}
+}
