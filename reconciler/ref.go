@@ -41,12 +41,17 @@ func (r Ref) GVK() schema.GroupVersionKind {
 	return schema.GroupVersionKind{Group: r.Group, Version: r.Version, Kind: r.Kind}
 }
 
-// String reads like render.Key: "apps/Deployment models/llama".
+// String names the object: "apps/Deployment models/llama", "Namespace
+// models" for the core group.
 func (r Ref) String() string {
-	if r.Namespace == "" {
-		return fmt.Sprintf("%s/%s %s", r.Group, r.Kind, r.Name)
+	kind := r.Kind
+	if r.Group != "" {
+		kind = r.Group + "/" + r.Kind
 	}
-	return fmt.Sprintf("%s/%s %s/%s", r.Group, r.Kind, r.Namespace, r.Name)
+	if r.Namespace == "" {
+		return kind + " " + r.Name
+	}
+	return fmt.Sprintf("%s %s/%s", kind, r.Namespace, r.Name)
 }
 
 // stage is the apply stage of a kind: 0 CRDs and Namespaces, 1 other
