@@ -12,42 +12,55 @@ const (
 	DefaultGatewayNamespace = "ai-gateway"
 )
 
-// applyDefaults fills every default in one place: first the default tags of
-// the struct fields, then the defaults that depend on other fields.
-func (r *Repo) applyDefaults() {
-	for _, e := range r.Environments {
-		applyTagDefaults(reflect.ValueOf(&e.Spec).Elem())
-		if e.Spec.Ingress.GroupName == "" {
-			e.Spec.Ingress.GroupName = "gitplane-" + e.Metadata.Name
-		}
-		if len(e.Spec.Istio.IngressGatewaySelector) == 0 {
-			e.Spec.Istio.IngressGatewaySelector = map[string]string{"istio": "ingressgateway"}
-		}
-		defaultMax(e.Spec.Defaults.Replicas)
+// applyDefaults fills every default of one spec in one place: first the
+// default tags of the struct fields, then the defaults that depend on other
+// fields. Defaults depend on nothing outside the spec, so a spec read from
+// an unchanged file keeps its defaults between loads.
+func applyDefaults(s Spec) {
+	switch s := s.(type) {
+	case *Environment:
+		defaultEnvironment(s)
+	case *Model:
+		defaultModel(s)
+	case *Gateway:
+		defaultGateway(s)
 	}
-	for _, m := range r.Models {
-		applyTagDefaults(reflect.ValueOf(&m.Spec).Elem())
-		if m.Metadata.Namespace == "" {
-			m.Metadata.Namespace = DefaultModelNamespace
-		}
-		defaultMax(m.Spec.Replicas)
+}
+
+func defaultEnvironment(e *Environment) {
+	applyTagDefaults(reflect.ValueOf(&e.Spec).Elem())
+	if e.Spec.Ingress.GroupName == "" {
+		e.Spec.Ingress.GroupName = "gitplane-" + e.Metadata.Name
 	}
-	for _, g := range r.Gateways {
-		applyTagDefaults(reflect.ValueOf(&g.Spec).Elem())
-		if g.Metadata.Namespace == "" {
-			g.Metadata.Namespace = DefaultGatewayNamespace
-		}
-		if g.Spec.Replicas == nil {
-			g.Spec.Replicas = &Replicas{Min: 2, Max: 2}
-		}
-		defaultMax(g.Spec.Replicas)
-		if rl := g.Spec.RateLimit; rl != nil && rl.Burst == 0 {
-			rl.Burst = max(1, rl.RequestsPerMinute/10)
-		}
-		for i := range g.Spec.Routes {
-			if ref := g.Spec.Routes[i].Model; ref != nil && ref.Namespace == "" {
-				ref.Namespace = DefaultModelNamespace
-			}
+	if len(e.Spec.Istio.IngressGatewaySelector) == 0 {
+		e.Spec.Istio.IngressGatewaySelector = map[string]string{"istio": "ingressgateway"}
+	}
+	defaultMax(e.Spec.Defaults.Replicas)
+}
+
+func defaultModel(m *Model) {
+	applyTagDefaults(reflect.ValueOf(&m.Spec).Elem())
+	if m.Metadata.Namespace == "" {
+		m.Metadata.Namespace = DefaultModelNamespace
+	}
+	defaultMax(m.Spec.Replicas)
+}
+
+func defaultGateway(g *Gateway) {
+	applyTagDefaults(reflect.ValueOf(&g.Spec).Elem())
+	if g.Metadata.Namespace == "" {
+		g.Metadata.Namespace = DefaultGatewayNamespace
+	}
+	if g.Spec.Replicas == nil {
+		g.Spec.Replicas = &Replicas{Min: 2, Max: 2}
+	}
+	defaultMax(g.Spec.Replicas)
+	if rl := g.Spec.RateLimit; rl != nil && rl.Burst == 0 {
+		rl.Burst = max(1, rl.RequestsPerMinute/10)
+	}
+	for i := range g.Spec.Routes {
+		if ref := g.Spec.Routes[i].Model; ref != nil && ref.Namespace == "" {
+			ref.Namespace = DefaultModelNamespace
 		}
 	}
 }

@@ -35,27 +35,10 @@ type document struct {
 // Load reads every .yaml and .yml file under fsys (folders starting with a
 // dot are skipped), decodes the gitplane specs, applies defaults and
 // validates the whole repository. When anything is wrong it returns the
-// repository read so far and an ErrorList with every problem.
+// repository read so far and an ErrorList with every problem. A Loader does
+// the same and re-parses only the files that changed since its last load.
 func Load(fsys fs.FS) (*Repo, error) {
-	var errs ErrorList
-	docs, err := readDocuments(fsys, &errs)
-	if err != nil {
-		return nil, err
-	}
-	unreadable := len(errs) > 0 // some file has a YAML syntax error
-	overlays := overlayDirs(docs)
-	repo := &Repo{}
-	for _, doc := range docs {
-		decodeDocument(doc, inOverlay(doc.file, overlays), repo, &errs)
-	}
-	repo.applyDefaults()
-	repo.sort()
-	validateRepo(fsys, repo, unreadable, &errs)
-	if len(errs) > 0 {
-		errs.Sort()
-		return repo, errs
-	}
-	return repo, nil
+	return NewLoader().Load(fsys)
 }
 
 // Parse loads specs from in-memory files, keyed by path; for tests and tools.
@@ -67,32 +50,47 @@ func Parse(files map[string][]byte) (*Repo, error) {
 	return Load(fsys)
 }
 
-func readDocuments(fsys fs.FS, errs *ErrorList) ([]document, error) {
-	var docs []document
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." && strings.HasPrefix(d.Name(), ".") {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
-			return nil
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
-		}
-		docs = append(docs, parseDocuments(p, data, errs)...)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading specs: %w", err)
+// assemble puts the parsed files, in walk order, together into a repository
+// and validates it. Documents that are not gitplane kinds are skipped inside
+// overlay folders and are errors elsewhere.
+func assemble(fsys fs.FS, files []*parsedFile) (*Repo, error) {
+	var errs ErrorList
+	var overlays []string
+	unreadable := false // some file has a YAML syntax error
+	for _, f := range files {
+		errs = append(errs, f.errs...)
+		overlays = append(overlays, f.overlays...)
+		unreadable = unreadable || f.unreadable
 	}
-	return docs, nil
+	repo := &Repo{}
+	for _, f := range files {
+		for _, d := range f.docs {
+			switch {
+			case d.spec != nil:
+				repo.add(d.spec)
+			case !inOverlay(f.path, overlays):
+				errs = append(errs, d.notSpec)
+			}
+		}
+	}
+	repo.sort()
+	validateRepo(fsys, repo, unreadable, &errs)
+	if len(errs) > 0 {
+		errs.Sort()
+		return repo, errs
+	}
+	return repo, nil
+}
+
+func (r *Repo) add(s Spec) {
+	switch s := s.(type) {
+	case *Environment:
+		r.Environments = append(r.Environments, s)
+	case *Model:
+		r.Models = append(r.Models, s)
+	case *Gateway:
+		r.Gateways = append(r.Gateways, s)
+	}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -174,32 +172,27 @@ func inOverlay(file string, overlays []string) bool {
 	})
 }
 
-// decodeDocument decodes one document into the repo by its kind. Documents
-// that are not gitplane kinds are skipped inside overlay folders and are
-// errors elsewhere.
-func decodeDocument(doc document, overlay bool, repo *Repo, errs *ErrorList) {
+// decodeSpec decodes a document of a gitplane kind and applies its
+// defaults; it returns nil for any other document.
+func decodeSpec(doc document, errs *ErrorList) Spec {
 	if doc.apiVersion != APIVersion || !slices.Contains([]string{KindEnvironment, KindModel, KindGateway}, doc.kind) {
-		if !overlay {
-			*errs = append(*errs, notASpec(doc))
-		}
-		return
+		return nil
 	}
 	var spec Spec
 	switch doc.kind {
 	case KindEnvironment:
-		e := &Environment{}
-		repo.Environments, spec = append(repo.Environments, e), e
+		spec = &Environment{}
 	case KindModel:
-		m := &Model{}
-		repo.Models, spec = append(repo.Models, m), m
+		spec = &Model{}
 	case KindGateway:
-		g := &Gateway{}
-		repo.Gateways, spec = append(repo.Gateways, g), g
+		spec = &Gateway{}
 	}
 	src := spec.GetSource()
 	*src = Source{File: doc.file, Line: doc.node.Line, pos: positions{}}
 	d := &decoder{src: src, errs: errs}
 	d.decode(doc.node, reflect.ValueOf(spec).Elem(), "")
+	applyDefaults(spec)
+	return spec
 }
 
 func notASpec(doc document) FieldError {

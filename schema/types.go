@@ -35,7 +35,12 @@ type TypeMeta struct {
 type Source struct {
 	File string // slash-separated path relative to the repository root
 	Line int    // line of the document's first key
-	pos  positions
+	// Digest identifies the document's content: a hash of the file and the
+	// document's index in it. Specs with equal digests decode to equal
+	// values; renderers use it as a cache key. Empty for specs not read by
+	// Load or a Loader.
+	Digest string
+	pos    positions
 }
 
 // Pos returns the position of a field path in the spec's file, or the

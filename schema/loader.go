@@ -1,0 +1,144 @@
+package schema
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Loader loads repositories like Load and keeps every file's decoded specs,
+// keyed by path and a SHA-256 of the content, so loading again re-parses
+// only the files that changed. Specs read from unchanged files are shared
+// by the Repos it returns: treat them as read-only. A Loader is safe for
+// concurrent use; loads run one at a time.
+type Loader struct {
+	mu    sync.Mutex
+	files map[string]*parsedFile // path → the file as last loaded
+}
+
+// NewLoader returns a Loader with an empty cache.
+func NewLoader() *Loader {
+	return &Loader{files: map[string]*parsedFile{}}
+}
+
+// parsedFile is one file, split into documents, decoded and defaulted.
+type parsedFile struct {
+	path       string
+	sum        [sha256.Size]byte
+	docs       []parsedDoc
+	errs       ErrorList // YAML syntax and decoding errors
+	unreadable bool      // the file has a YAML syntax error
+	overlays   []string  // overlay folders named by its Environments
+}
+
+// parsedDoc is one document: a spec, or the error it is outside overlays.
+type parsedDoc struct {
+	spec    Spec
+	notSpec FieldError
+}
+
+// Load reads, decodes and validates the repository in fsys; see Load.
+func (l *Loader) Load(fsys fs.FS) (*Repo, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	files, err := l.readFiles(fsys)
+	if err != nil {
+		return nil, err
+	}
+	next := make(map[string]*parsedFile, len(files))
+	for _, f := range files {
+		next[f.path] = f
+	}
+	l.files = next
+	return assemble(fsys, files)
+}
+
+// readFiles returns every spec file of fsys in walk order, reusing the
+// parsed form of files whose content is unchanged and parsing the others
+// in parallel.
+func (l *Loader) readFiles(fsys fs.FS) ([]*parsedFile, error) {
+	var files []*parsedFile
+	var changed []int
+	var contents [][]byte
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		sum := sha256.Sum256(data)
+		if old, ok := l.files[p]; ok && old.sum == sum {
+			files = append(files, old)
+			return nil
+		}
+		changed = append(changed, len(files))
+		contents = append(contents, data)
+		files = append(files, &parsedFile{path: p, sum: sum})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading specs: %w", err)
+	}
+	parallel(len(changed), func(i int) { files[changed[i]].parse(contents[i]) })
+	return files, nil
+}
+
+// parse splits the file into documents, decodes the gitplane specs and
+// applies their defaults.
+func (f *parsedFile) parse(data []byte) {
+	docs := parseDocuments(f.path, data, &f.errs)
+	f.unreadable = len(f.errs) > 0
+	f.overlays = overlayDirs(docs)
+	sum := hex.EncodeToString(f.sum[:])
+	for i, doc := range docs {
+		spec := decodeSpec(doc, &f.errs)
+		if spec == nil {
+			f.docs = append(f.docs, parsedDoc{notSpec: notASpec(doc)})
+			continue
+		}
+		spec.GetSource().Digest = sum + "#" + strconv.Itoa(i)
+		f.docs = append(f.docs, parsedDoc{spec: spec})
+	}
+}
+
+// parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, do func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				do(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
