@@ -30,7 +30,7 @@ func TestWaitForHealth(t *testing.T) {
 		if !reconciler.IsHealthError(err) {
 			t.Fatalf("err = %v, want a health timeout", err)
 		}
-		for _, want := range []string{"apps/Deployment health-models/llm: InProgress", "karpenter.sh/NodePool llm-", "no Ready condition yet"} {
+		for _, want := range []string{"apps/Deployment health-models/llm: InProgress", "karpenter.sh/NodePool health-models-llm-", "no Ready condition yet"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("health error does not mention %q:\n%v", want, err)
 			}

@@ -108,6 +108,16 @@ func (s Summary) String() string {
 	return out
 }
 
+// Past is the summary of a sync that happened: "1 created, 2 updated, 0
+// deleted, 40 unchanged".
+func (s Summary) Past() string {
+	out := fmt.Sprintf("%d created, %d updated, %d deleted, %d unchanged", s.Create, s.Configure, s.Delete, s.Unchanged)
+	if s.Blocked > 0 {
+		out += fmt.Sprintf(", %d blocked", s.Blocked)
+	}
+	return out
+}
+
 // Errors returns the changes the server rejected while planning.
 func (p *Plan) Errors() []Change {
 	var out []Change

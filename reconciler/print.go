@@ -13,6 +13,9 @@ type PrintOptions struct {
 	Diffs bool // print each change's diff
 	// Verbose lists unchanged objects too.
 	Verbose bool
+	// Applied reports a plan that was carried out: "2 created" rather than
+	// "2 to create".
+	Applied bool
 }
 
 const (
@@ -40,7 +43,11 @@ func (p *Plan) Print(w io.Writer, opts PrintOptions) error {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", warn)
 	}
-	fmt.Fprintf(&b, "%s: %s\n", p.Environment, p.Summary())
+	summary := p.Summary().String()
+	if opts.Applied {
+		summary = p.Summary().Past()
+	}
+	fmt.Fprintf(&b, "%s: %s\n", p.Environment, summary)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -13,32 +13,6 @@ func notBuilt(verb string, issue int) func(*cobra.Command, []string) error {
 	}
 }
 
-func newDiffCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "diff [DIR] --env ENV",
-		Short: "Show what apply would change in the cluster (exit 1 when something would)",
-		Args:  cobra.MaximumNArgs(1),
-		RunE:  notBuilt("diff", 4),
-	}
-	c.Flags().String("env", "", "Environment to diff")
-	c.Flags().String("kubeconfig", "", "path to the kubeconfig file")
-	c.Flags().String("context", "", "kubeconfig context to use")
-	return c
-}
-
-func newApplyCommand() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "apply [DIR] --env ENV",
-		Short: "Apply the rendered objects with server-side apply; prune and wait on request",
-		Args:  cobra.MaximumNArgs(1),
-		RunE:  notBuilt("apply", 4),
-	}
-	c.Flags().String("env", "", "Environment to apply")
-	c.Flags().Bool("prune", false, "delete objects that left Git")
-	c.Flags().Bool("dry-run", false, "server-side dry-run; write nothing")
-	return c
-}
-
 func newServeCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve",

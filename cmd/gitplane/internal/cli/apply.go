@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitplane/gitplane/reconciler"
+)
+
+type applyFlags struct {
+	syncFlags
+	dryRun         bool
+	forceConflicts bool
+	wait           time.Duration
+}
+
+func newApplyCommand() *cobra.Command {
+	f := &applyFlags{}
+	c := &cobra.Command{
+		Use:   "apply [DIR] --env ENV [--prune] [--wait[=TIMEOUT]] [--dry-run]",
+		Short: "Apply the rendered objects with server-side apply; prune and wait on request",
+		Long: `Apply renders the Environment and applies only the objects that differ
+from the cluster, with server-side apply as field manager "gitplane", in
+stages: CRDs and Namespaces, other cluster-scoped objects, namespaced objects.
+--prune deletes objects gitplane applied earlier that left Git (see
+docs/operations.md for the guards). --wait waits for the objects to become
+healthy. Invalid specs or objects the API server rejects stop apply before it
+writes anything.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			desired, err := renderDir(cmd.Context(), dirArg(args), f.env)
+			if err != nil {
+				return err
+			}
+			engine, err := newEngine(&f.clusterFlags)
+			if err != nil {
+				return err
+			}
+			p, err := engine.Plan(cmd.Context(), reconciler.PlanRequest{
+				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
+				Diffs: f.dryRun, Recreate: desired.recreate, ForceConflicts: f.forceConflicts,
+			})
+			if err != nil {
+				return err
+			}
+			if err := planErrors(p); err != nil {
+				_ = printPlan(cmd, &f.syncFlags, p, reconciler.PrintOptions{})
+				return err
+			}
+			applied, err := engine.Apply(cmd.Context(), p, reconciler.ApplyOptions{
+				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Recreate: desired.recreate, Wait: f.wait,
+			})
+			if perr := printPlan(cmd, &f.syncFlags, applied, reconciler.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
+				err = perr
+			}
+			if err != nil {
+				return err
+			}
+			if f.wait > 0 && !f.dryRun && f.output == "text" {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: all objects healthy\n", f.env)
+			}
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&f.Prune, "prune", false, "delete objects gitplane applied before that left Git")
+	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "server-side dry-run: show what would change, write nothing")
+	c.Flags().BoolVar(&f.forceConflicts, "force-conflicts", false, "take ownership of fields other field managers own")
+	c.Flags().DurationVar(&f.wait, "wait", 0, "wait up to this long for the applied objects to become healthy (--wait alone: 5m)")
+	c.Flags().Lookup("wait").NoOptDefVal = "5m"
+	return c
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/gitplane/gitplane/reconciler"
+)
+
+func newDiffCommand() *cobra.Command {
+	f := &syncFlags{}
+	c := &cobra.Command{
+		Use:   "diff [DIR] --env ENV",
+		Short: "Show what apply would change in the cluster (exit 1 when something would)",
+		Long: `Diff renders the Environment, compares it with the cluster and prints a
+unified diff per object that apply would change (server-side dry-run; nothing
+is written), deletions of objects that left Git, and the summary
+"N to create, N to update, N to delete, N unchanged". Secret values are
+redacted. Exit status: 0 no changes, 1 changes, 2 error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			desired, err := renderDir(cmd.Context(), dirArg(args), f.env)
+			if err != nil {
+				return err
+			}
+			engine, err := newEngine(&f.clusterFlags)
+			if err != nil {
+				return err
+			}
+			p, err := engine.Plan(cmd.Context(), reconciler.PlanRequest{
+				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
+				Diffs: true, Recreate: desired.recreate,
+			})
+			if err != nil {
+				return err
+			}
+			if err := printPlan(cmd, f, p, reconciler.PrintOptions{Diffs: true}); err != nil {
+				return err
+			}
+			if err := planErrors(p); err != nil {
+				return err
+			}
+			if p.HasChanges() {
+				return &ExitError{Code: ExitFound}
+			}
+			return nil
+		},
+	}
+	f.register(c)
+	c.Flags().BoolVar(&f.Prune, "prune", true, "show the deletion of objects that left Git (as apply --prune would do)")
+	return c
+}

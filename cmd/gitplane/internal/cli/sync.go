@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/render"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// syncFlags are shared by diff and apply.
+type syncFlags struct {
+	env    string
+	output string
+	color  string
+	clusterFlags
+	reconciler.PlanOptions
+}
+
+func (f *syncFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.env, "env", "", "Environment to sync (required)")
+	c.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	c.Flags().StringVar(&f.color, "color", "auto", "colour diffs: auto (on a terminal), always, never")
+	c.Flags().BoolVar(&f.AllowEmpty, "allow-empty", false, "let an empty render prune everything gitplane applied")
+	c.Flags().BoolVar(&f.ConfirmPrune, "confirm-prune", false, "let a prune delete more than 25% of the inventory")
+	f.clusterFlags.register(c)
+	_ = c.MarkFlagRequired("env")
+}
+
+func (f *syncFlags) validate() error {
+	if f.output != "text" && f.output != "json" {
+		return fmt.Errorf("--output must be text or json, not %q", f.output)
+	}
+	switch f.color {
+	case "auto", "always", "never":
+		return nil
+	}
+	return fmt.Errorf("--color must be auto, always or never, not %q", f.color)
+}
+
+func (f *syncFlags) useColor(cmd *cobra.Command) bool {
+	switch f.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	out, ok := cmd.OutOrStdout().(*os.File)
+	return ok && term.IsTerminal(int(out.Fd())) && os.Getenv("NO_COLOR") == ""
+}
+
+// desiredState is an Environment's rendered objects and who may be recreated.
+type desiredState struct {
+	objects  []*unstructured.Unstructured
+	recreate func(*unstructured.Unstructured) bool
+}
+
+// renderDir validates and renders the specs under dir. Invalid specs fail
+// here, before anything talks to the cluster.
+func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
+	repo, err := loadRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	res, err := render.NewRenderer().Render(ctx, repo, os.DirFS(dir), env)
+	if err != nil {
+		return nil, err
+	}
+	return &desiredState{objects: res.Objects, recreate: recreatePolicy(repo, res.Env)}, nil
+}
+
+// recreatePolicy allows delete-and-recreate for every object when the
+// Environment is annotated gitplane.dev/force: "true", and for the objects
+// rendered from a Model or Gateway so annotated.
+func recreatePolicy(repo *schema.Repo, env *schema.Environment) func(*unstructured.Unstructured) bool {
+	if env.Metadata.Annotations[reconciler.AnnotationForce] == "true" {
+		return func(*unstructured.Unstructured) bool { return true }
+	}
+	forced := map[string]bool{} // source file + "\x00" + spec name
+	var specs []schema.Spec
+	for _, m := range repo.Models {
+		specs = append(specs, m)
+	}
+	for _, g := range repo.Gateways {
+		specs = append(specs, g)
+	}
+	for _, s := range specs {
+		if s.GetMeta().Annotations[reconciler.AnnotationForce] == "true" {
+			forced[s.GetSource().File+"\x00"+s.GetMeta().Name] = true
+		}
+	}
+	return func(o *unstructured.Unstructured) bool {
+		src := o.GetAnnotations()[render.AnnotationSource]
+		return forced[src+"\x00"+o.GetLabels()[render.LabelName]]
+	}
+}
+
+func newEngine(f *clusterFlags) (*reconciler.Engine, error) {
+	cfg, err := f.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	return reconciler.New(cfg, reconciler.Options{})
+}
+
+// printPlan writes the plan in the chosen format.
+func printPlan(cmd *cobra.Command, f *syncFlags, p *reconciler.Plan, opts reconciler.PrintOptions) error {
+	if f.output == "json" {
+		return p.PrintJSON(cmd.OutOrStdout())
+	}
+	opts.Color = f.useColor(cmd)
+	return p.Print(cmd.OutOrStdout(), opts)
+}
+
+// planErrors turns the server's objections found while planning into one
+// error, so that diff and apply stop before writing anything.
+func planErrors(p *reconciler.Plan) error {
+	errs := p.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, c := range errs {
+		msgs[i] = c.Error
+		if !strings.HasPrefix(c.Error, c.Ref.String()) {
+			msgs[i] = c.Ref.String() + ": " + c.Error
+		}
+	}
+	return fmt.Errorf("the API server rejected %d object(s):\n  %s", len(errs), strings.Join(msgs, "\n  "))
+}
