@@ -67,9 +67,12 @@ func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionP
 	return err
 }
 
-// recreate deletes the object, waits until it is gone, and applies it.
+// recreate deletes the object, waits until it is gone, and applies it. The
+// deletion propagates in the background: the new object takes the name at
+// once and the garbage collector removes the old one's dependents (a
+// Deployment's ReplicaSets), as kubectl replace --force does.
 func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstructured, error) {
-	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationForeground, false); err != nil {
+	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, false); err != nil {
 		return nil, fmt.Errorf("deleting %s to recreate it: %w", c.Ref, err)
 	}
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {

@@ -65,7 +65,7 @@ func TestSyncLifecycle(t *testing.T) {
 		t.Errorf("image = %s, want srv:v2", img)
 	}
 	for _, c := range p.Changes {
-		if c.Action == reconciler.ActionConfigure && !strings.Contains(c.Diff, "+        image: srv:v2") {
+		if c.Action == reconciler.ActionConfigure && !diffHas(c.Diff, '+', "image: srv:v2") {
 			t.Errorf("diff of %s does not show the new image:\n%s", c.Ref, c.Diff)
 		}
 	}
@@ -106,8 +106,8 @@ func TestInterruptedApplyConverges(t *testing.T) {
 	const env = "cut"
 	objs := rendered(t, specRepo(env, model{"one", "srv:v1"}, model{"two", "srv:v1"}), env)
 
-	h.count.before = failAfter(6) // the inventory and five objects
 	p := h.plan(env, objs, reconciler.PlanOptions{Prune: true})
+	h.count.before = failAfter(6) // the inventory and five objects
 	_, err := h.engine.Apply(context.Background(), p, reconciler.ApplyOptions{})
 	h.count.before = nil
 	if err == nil {

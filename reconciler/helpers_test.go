@@ -82,14 +82,14 @@ func (c *counter) total() int {
 // harness is an Engine on the test control plane whose requests are counted,
 // and a plain client to look at (and tamper with) the cluster.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	engine *reconciler.Engine
 	count  *counter
 	dyn    dynamic.Interface
 	cfg    *rest.Config
 }
 
-func newHarness(t *testing.T, opts reconciler.Options) *harness {
+func newHarness(t testing.TB, opts reconciler.Options) *harness {
 	t.Helper()
 	cfg := testenv.Config(t)
 	h := &harness{t: t, count: &counter{methods: map[string]int{}}, dyn: dynamic.NewForConfigOrDie(cfg), cfg: cfg}
@@ -265,3 +265,14 @@ func failFirst(n int64, codes ...int) func(*http.Request) (*http.Response, error
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// diffHas reports whether a unified diff has a line added ('+') or removed
+// ('-') that contains text.
+func diffHas(diff string, sign byte, text string) bool {
+	for line := range strings.SplitSeq(diff, "\n") {
+		if len(line) > 0 && line[0] == sign && !strings.HasPrefix(line, "+++") && !strings.HasPrefix(line, "---") && strings.Contains(line, text) {
+			return true
+		}
+	}
+	return false
+}
