@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,18 +136,50 @@ func initBare(dir, url string) (*git.Repository, error) {
 // incremental; being up to date is success. On error the refs of the last
 // successful fetch stay in use.
 func (r *Repo) Fetch(ctx context.Context) error {
+	_, err := r.FetchChanges(ctx)
+	return err
+}
+
+// Move is a ref whose commit changed in a fetch. From is empty for a new
+// ref, To for a deleted one.
+type Move struct {
+	Ref, From, To string
+}
+
+// FetchChanges is Fetch, also returning the refs that moved, sorted by name.
+func (r *Repo) FetchChanges(ctx context.Context) ([]Move, error) {
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
 	start := time.Now()
+	var moves []Move
 	err := r.fetch(ctx)
 	if err == nil {
 		var snap *snapshot
 		if snap, err = newSnapshot(r.opts.Dir); err == nil {
-			r.swap(snap)
+			moves = diffRefs(r.state.Swap(snap).refs, snap.refs)
 		}
 	}
 	r.record(start, err)
-	return err
+	for _, m := range moves {
+		r.log.Debug("ref moved", "ref", m.Ref, "from", m.From, "to", m.To)
+	}
+	return moves, err
+}
+
+func diffRefs(prev, next map[string]string) []Move {
+	var moves []Move
+	for name, sha := range next {
+		if prev[name] != sha {
+			moves = append(moves, Move{Ref: name, From: prev[name], To: sha})
+		}
+	}
+	for name, sha := range prev {
+		if _, ok := next[name]; !ok {
+			moves = append(moves, Move{Ref: name, From: sha})
+		}
+	}
+	sort.Slice(moves, func(i, j int) bool { return moves[i].Ref < moves[j].Ref })
+	return moves
 }
 
 func (r *Repo) fetch(ctx context.Context) error {
@@ -168,16 +201,6 @@ func (r *Repo) fetch(ctx context.Context) error {
 		return fmt.Errorf("fetching %s: %w", redact(r.opts.URL), err)
 	}
 	return nil
-}
-
-// swap installs a new snapshot and logs the refs that moved.
-func (r *Repo) swap(next *snapshot) {
-	prev := r.state.Swap(next)
-	for name, sha := range next.refs {
-		if prev.refs[name] != sha {
-			r.log.Debug("ref moved", "ref", name, "from", prev.refs[name], "to", sha)
-		}
-	}
 }
 
 func (r *Repo) record(start time.Time, err error) {

@@ -83,8 +83,19 @@ func TestFetchOverSmartHTTP(t *testing.T) {
 	if want := []string{"README.md", "models/a.yaml", "models/b.yaml"}; !slices.Equal(changed, want) {
 		t.Errorf("ChangedFiles(c1, c2) = %v, want %v", changed, want)
 	}
-	if err := r.Fetch(context.Background()); err != nil {
-		t.Errorf("Fetch when up to date: %v", err)
+	if moved, err := r.FetchChanges(context.Background()); err != nil || len(moved) != 0 {
+		t.Errorf("FetchChanges when up to date = %v, %v; want nothing moved", moved, err)
+	}
+	gitCmd(t, wt.dir, "push", "-q", srv.bare, ":refs/heads/staging")
+	moved, err := r.FetchChanges(context.Background())
+	if want := (Move{Ref: "staging", From: c2}); err != nil || len(moved) != 1 || moved[0] != want {
+		t.Errorf("FetchChanges after deleting staging = %v, %v; want %v", moved, err, want)
+	}
+	if sha, err := r.Resolve("staging"); err == nil {
+		t.Errorf("deleted branch staging still resolves to %s", sha)
+	}
+	if got := mustResolve(t, r, "pr/7"); got != c3 {
+		t.Errorf("pr/7 after pruning = %s, want %s", got, c3)
 	}
 }
 
