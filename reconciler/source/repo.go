@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,11 +126,37 @@ func initBare(dir, url string) (*git.Repository, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading git config in %s: %w", dir, err)
 	}
+	if prev, ok := cfg.Remotes[remoteName]; ok && (len(prev.URLs) != 1 || prev.URLs[0] != url) {
+		// Another repository was cloned here: its refs must not be served.
+		if err := removeRemoteRefs(repo); err != nil {
+			return nil, fmt.Errorf("clearing refs of the previous remote in %s: %w", dir, err)
+		}
+	}
 	cfg.Remotes[remoteName] = &config.RemoteConfig{Name: remoteName, URLs: []string{url}, Fetch: refSpecs}
 	if err := repo.SetConfig(cfg); err != nil {
 		return nil, fmt.Errorf("configuring remote in %s: %w", dir, err)
 	}
 	return repo, nil
+}
+
+func removeRemoteRefs(repo *git.Repository) error {
+	iter, err := repo.References()
+	if err != nil {
+		return err
+	}
+	var names []plumbing.ReferenceName
+	_ = iter.ForEach(func(ref *plumbing.Reference) error {
+		if strings.HasPrefix(ref.Name().String(), remotePrefix) {
+			names = append(names, ref.Name())
+		}
+		return nil
+	})
+	for _, name := range names {
+		if err := repo.Storer.RemoveReference(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Fetch brings new commits of every branch and pull request. It is

@@ -165,6 +165,10 @@ func TestOpenReusesDataDir(t *testing.T) {
 	if _, err := Open(context.Background(), Options{URL: srv.URL(), Dir: t.TempDir()}); err == nil {
 		t.Error("Open of an empty data dir with the server down succeeded")
 	}
+	other := "http://" + srv.addr + "/other.git"
+	if r, err := Open(context.Background(), Options{URL: other, Dir: dir, Logger: testLogger(t)}); err == nil {
+		t.Errorf("Open of a data dir cloned from another URL served its refs %v", r.Refs())
+	}
 }
 
 // TestTokenAuth sends the token file's content as basic auth.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -44,6 +45,7 @@ type Handler struct {
 	seen    *dedup
 	queue   chan func(context.Context)
 	pending sync.WaitGroup
+	stopped atomic.Bool
 }
 
 // New returns a Handler whose Receiver calls run until ctx ends.
@@ -76,12 +78,21 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 	return h, nil
 }
 
-// dispatch calls the Receiver for queued events, in order.
+// dispatch calls the Receiver for queued events, in order. Once ctx ends
+// it drops what is queued, so Wait returns.
 func (h *Handler) dispatch(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			h.stopped.Store(true)
+			for {
+				select {
+				case <-h.queue:
+					h.pending.Done()
+				default:
+					return
+				}
+			}
 		case call := <-h.queue:
 			call(ctx)
 			h.pending.Done()
@@ -154,6 +165,10 @@ func (h *Handler) accept(event, delivery string, payload []byte) (int, string) {
 	}
 	if delivery != "" && !h.seen.add(delivery) {
 		return http.StatusOK, "duplicate delivery"
+	}
+	if h.stopped.Load() {
+		h.seen.forget(delivery)
+		return http.StatusServiceUnavailable, "shutting down: redeliver later"
 	}
 	h.pending.Add(1)
 	select {

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -214,4 +216,24 @@ func TestNewRequiresSecret(t *testing.T) {
 	if _, err := New(t.Context(), Options{Receiver: &recorder{}}); err == nil {
 		t.Fatal("New without a secret succeeded")
 	}
+}
+
+// TestHandlerAfterShutdown: once its context ends the handler refuses new
+// events (GitHub can redeliver them) and Wait returns.
+func TestHandlerAfterShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	rec := &recorder{}
+	h, err := New(ctx, Options{Secret: secret, Receiver: rec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	for i := range 100 { // until the dispatcher has seen the cancellation
+		if w := send(h, delivery{event: "push", id: fmt.Sprint(i), body: pushMain}); w.Code == http.StatusServiceUnavailable {
+			h.Wait()
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the handler still accepts events after its context ended")
 }
