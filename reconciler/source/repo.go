@@ -179,8 +179,8 @@ func (r *Repo) FetchChanges(ctx context.Context) ([]Move, error) {
 	defer r.fetchMu.Unlock()
 	start := time.Now()
 	var moves []Move
-	err := r.fetch(ctx)
-	if err == nil {
+	updated, err := r.fetch(ctx)
+	if updated {
 		var snap *snapshot
 		if snap, err = newSnapshot(r.opts.Dir); err == nil {
 			moves = diffRefs(r.state.Swap(snap).refs, snap.refs)
@@ -209,10 +209,12 @@ func diffRefs(prev, next map[string]string) []Move {
 	return moves
 }
 
-func (r *Repo) fetch(ctx context.Context) error {
+// fetch reports whether any ref changed; when none did, the current
+// snapshot (and its object cache) stays.
+func (r *Repo) fetch(ctx context.Context) (updated bool, err error) {
 	auth, err := authMethod(r.opts)
 	if err != nil {
-		return err
+		return false, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opts.FetchTimeout)
 	defer cancel()
@@ -224,10 +226,13 @@ func (r *Repo) fetch(ctx context.Context) error {
 		Prune:      true,
 		Tags:       git.NoTags,
 	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetching %s: %w", redact(r.opts.URL), err)
+	switch {
+	case errors.Is(err, git.NoErrAlreadyUpToDate):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("fetching %s: %w", redact(r.opts.URL), err)
 	}
-	return nil
+	return true, nil
 }
 
 func (r *Repo) record(start time.Time, err error) {
