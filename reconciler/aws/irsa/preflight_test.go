@@ -26,8 +26,10 @@ func trust(federated, conditions string) string {
 		"Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{%s}}]}`, federated, conditions)
 }
 
-func eq(key, value string) string   { return fmt.Sprintf(`"StringEquals":{%q:%q}`, host+":"+key, value) }
-func both(sub, aud string) string    { return fmt.Sprintf(`"StringEquals":{%q:%q,%q:%q}`, host+":sub", sub, host+":aud", aud) }
+func eq(key, value string) string { return fmt.Sprintf(`"StringEquals":{%q:%q}`, host+":"+key, value) }
+func both(sub, aud string) string {
+	return fmt.Sprintf(`"StringEquals":{%q:%q,%q:%q}`, host+":sub", sub, host+":aud", aud)
+}
 func provider(acct, h string) string { return "arn:aws:iam::" + acct + ":oidc-provider/" + h }
 
 // TestPreflight runs the real IAM client against the fake IAM for each
