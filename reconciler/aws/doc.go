@@ -1,0 +1,9 @@
+// Package aws is gitplane's AWS integration as the diff, preview and apply
+// code use it: a Checker built from the default credential chain (or turned
+// off by --skip-aws or the lack of credentials, with a notice and never an
+// error) runs the IRSA trust-policy preflight for an Environment's rendered
+// objects and prices its Models, and a Report renders both for the terminal
+// and for PR comments. The sub-packages hold the parts: eksauth (EKS by
+// name), irsa (trust policies), pricing (instance choice and cost),
+// awsconfig (credentials and retries) and awstest (fake AWS services).
+package aws
