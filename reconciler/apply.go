@@ -90,10 +90,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 		return &out, fmt.Errorf("sync of %s interrupted: %w", plan.Environment, err)
 	}
 	if !opts.DryRun {
-		final := rendered.Union(NewInventory(plan.Inventory.Minus(rendered)...))
-		for _, ref := range deleted {
-			delete(final.refs, ref.ID())
-		}
+		final := stored.Union(rendered).without(deleted).WithObserved(observations(&out))
 		if !final.Equal(stored) {
 			if err := e.writeInventory(ctx, plan.Environment, final); err != nil {
 				return &out, err
@@ -162,6 +159,9 @@ func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) 
 	if err != nil {
 		return err
 	}
+	if !opts.DryRun {
+		c.observed = &Observed{ResourceVersion: result.GetResourceVersion(), Generation: result.GetGeneration()}
+	}
 	if phase, _, _ := unstructured.NestedString(result.Object, "status", "phase"); c.Ref.Kind == "Namespace" && phase == "Terminating" {
 		return fmt.Errorf("%s is terminating; objects cannot be created in it until it is gone", c.Ref)
 	}
@@ -187,6 +187,17 @@ func renderedInventory(plan *Plan) Inventory {
 		}
 	}
 	return inv
+}
+
+// observations collects what this sync saw of the objects it applied.
+func observations(plan *Plan) map[ID]Observed {
+	out := map[ID]Observed{}
+	for _, c := range plan.Changes {
+		if c.observed != nil {
+			out[c.Ref.ID()] = *c.observed
+		}
+	}
+	return out
 }
 
 func desiredObjects(plan *Plan) []*unstructured.Unstructured {

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
@@ -54,6 +55,7 @@ func (o Options) withDefaults() Options {
 // part of gitplane that talks to the Kubernetes API.
 type Engine struct {
 	client dynamic.Interface
+	meta   metadata.Interface
 	disco  discovery.CachedDiscoveryInterface
 	mapper meta.ResettableRESTMapper
 	opts   Options
@@ -72,6 +74,10 @@ func New(cfg *rest.Config, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client for %s: %w", cfg.Host, err)
 	}
+	mc, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating metadata client for %s: %w", cfg.Host, err)
+	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating discovery client for %s: %w", cfg.Host, err)
@@ -79,6 +85,7 @@ func New(cfg *rest.Config, opts Options) (*Engine, error) {
 	cached := memory.NewMemCacheClient(dc)
 	return &Engine{
 		client: client,
+		meta:   mc,
 		disco:  cached,
 		mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		opts:   opts.withDefaults(),

@@ -6,7 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
-	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -14,16 +14,44 @@ import (
 // It is what prune may delete: nothing outside it is ever deleted. The
 // functions on it are pure; inventory_store.go reads and writes it.
 type Inventory struct {
-	refs map[ID]Ref
+	refs     map[ID]Ref
+	observed map[ID]Observed
+}
+
+// Observed is what an object looked like right after gitplane last applied
+// it. An object whose generation (for kinds that keep one) or
+// resourceVersion is still the same has not been changed since, so a sync
+// need not read its body to know it is unchanged.
+type Observed struct {
+	ResourceVersion string
+	Generation      int64
 }
 
 // NewInventory returns an inventory holding refs.
 func NewInventory(refs ...Ref) Inventory {
-	inv := Inventory{refs: make(map[ID]Ref, len(refs))}
+	inv := Inventory{refs: make(map[ID]Ref, len(refs)), observed: map[ID]Observed{}}
 	for _, r := range refs {
 		inv.refs[r.ID()] = r
 	}
 	return inv
+}
+
+// Observed returns what was recorded of the object after its last apply.
+func (inv Inventory) Observed(r Ref) (Observed, bool) {
+	o, ok := inv.observed[r.ID()]
+	return o, ok
+}
+
+// WithObserved returns a copy of the inventory that holds ref with what was
+// observed of it.
+func (inv Inventory) WithObserved(obs map[ID]Observed) Inventory {
+	out := inv.Union(NewInventory())
+	for id, o := range obs {
+		if _, ok := out.refs[id]; ok {
+			out.observed[id] = o
+		}
+	}
+	return out
 }
 
 // Len is the number of objects in the inventory.
@@ -45,11 +73,28 @@ func (inv Inventory) Refs() []Ref {
 	return out
 }
 
-// Union returns the objects in either inventory; b's versions win.
+// Union returns the objects in either inventory; b's versions and
+// observations win.
 func (inv Inventory) Union(b Inventory) Inventory {
 	out := NewInventory(inv.Refs()...)
+	for id, o := range inv.observed {
+		out.observed[id] = o
+	}
 	for id, r := range b.refs {
 		out.refs[id] = r
+		if o, ok := b.observed[id]; ok {
+			out.observed[id] = o
+		}
+	}
+	return out
+}
+
+// without returns a copy without the given objects.
+func (inv Inventory) without(refs []Ref) Inventory {
+	out := inv.Union(NewInventory())
+	for _, r := range refs {
+		delete(out.refs, r.ID())
+		delete(out.observed, r.ID())
 	}
 	return out
 }
@@ -66,13 +111,19 @@ func (inv Inventory) Minus(b Inventory) []Ref {
 	return out
 }
 
-// Equal reports whether both hold the same objects at the same versions.
+// Equal reports whether both hold the same objects at the same versions,
+// with the same observations.
 func (inv Inventory) Equal(b Inventory) bool {
-	if len(inv.refs) != len(b.refs) {
+	if len(inv.refs) != len(b.refs) || len(inv.observed) != len(b.observed) {
 		return false
 	}
 	for id, r := range inv.refs {
 		if b.refs[id] != r {
+			return false
+		}
+	}
+	for id, o := range inv.observed {
+		if bo, ok := b.observed[id]; !ok || bo != o {
 			return false
 		}
 	}
@@ -89,6 +140,9 @@ func (inv Inventory) Encode() (data []byte, compressed bool, err error) {
 	var buf bytes.Buffer
 	for _, r := range inv.Refs() {
 		buf.WriteString(r.encode())
+		if o, ok := inv.observed[r.ID()]; ok {
+			fmt.Fprintf(&buf, "|%s|%d", o.ResourceVersion, o.Generation)
+		}
 		buf.WriteByte('\n')
 	}
 	if buf.Len() <= compressAbove {
@@ -116,7 +170,7 @@ func DecodeInventory(data []byte, compressed bool) (Inventory, error) {
 		defer z.Close()
 		r = z
 	}
-	var refs []Ref
+	inv := NewInventory()
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -124,14 +178,36 @@ func DecodeInventory(data []byte, compressed bool) (Inventory, error) {
 		if line == "" {
 			continue
 		}
-		ref, err := decodeRef(line)
+		ref, obs, err := decodeLine(line)
 		if err != nil {
 			return Inventory{}, fmt.Errorf("inventory line %d: %w", n, err)
 		}
-		refs = append(refs, ref)
+		inv.refs[ref.ID()] = ref
+		if obs != nil {
+			inv.observed[ref.ID()] = *obs
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return Inventory{}, fmt.Errorf("reading inventory: %w", err)
 	}
-	return NewInventory(slices.Clip(refs)...), nil
+	return inv, nil
+}
+
+// decodeLine reads group|version|kind|namespace|name, optionally followed by
+// |resourceVersion|generation.
+func decodeLine(line string) (Ref, *Observed, error) {
+	f := strings.Split(line, "|")
+	if len(f) != 7 {
+		ref, err := decodeRef(line)
+		return ref, nil, err
+	}
+	ref, err := decodeRef(strings.Join(f[:5], "|"))
+	if err != nil {
+		return Ref{}, nil, err
+	}
+	gen, err := strconv.ParseInt(f[6], 10, 64)
+	if err != nil {
+		return Ref{}, nil, fmt.Errorf("malformed generation in inventory entry %q", line)
+	}
+	return ref, &Observed{ResourceVersion: f[5], Generation: gen}, nil
 }

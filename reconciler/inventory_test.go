@@ -21,7 +21,13 @@ func TestInventoryEncodeRoundTrip(t *testing.T) {
 			for i := range tt.n {
 				refs = append(refs, Ref{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "models-with-a-long-namespace-name", Name: fmt.Sprintf("model-with-a-long-name-%05d", i)})
 			}
-			inv := NewInventory(refs...)
+			obs := map[ID]Observed{}
+			for i, r := range refs {
+				if i%2 == 0 {
+					obs[r.ID()] = Observed{ResourceVersion: fmt.Sprint(100000 + i), Generation: int64(i % 3)}
+				}
+			}
+			inv := NewInventory(refs...).WithObserved(obs)
 			data, compressed, err := inv.Encode()
 			if err != nil {
 				t.Fatal(err)

@@ -32,54 +32,110 @@ func (e *Engine) resource(ref Ref) (dynamic.ResourceInterface, error) {
 }
 
 // listLive reads the cluster's objects of the given kinds labelled with the
-// Environment: one LIST per kind, in parallel, instead of a GET per object.
-// Kinds the server does not serve yet (CRDs not installed) have no objects.
+// Environment, whole: one LIST per kind, in parallel. Kinds the server does
+// not serve yet (CRDs not installed) have no objects.
 func (e *Engine) listLive(ctx context.Context, env string, gvks map[schema.GroupVersionKind]bool) (map[ID]*unstructured.Unstructured, error) {
-	var (
-		mu   sync.Mutex
-		live = map[ID]*unstructured.Unstructured{}
-	)
+	live := map[ID]*unstructured.Unstructured{}
+	err := e.eachKind(ctx, gvks, func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error {
+		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+			return e.client.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: LabelEnvironment + "=" + env})
+		})
+		if err != nil {
+			return err
+		}
+		for i := range list.Items {
+			add(&list.Items[i])
+		}
+		return nil
+	}, live)
+	return live, err
+}
+
+// listMetadata reads only the metadata of the Environment's objects, in
+// protobuf: far less to send and decode than whole objects, and enough to
+// prove most objects unchanged (see compareObject).
+func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.GroupVersionKind]bool) (Live, error) {
+	live := Live{Objects: map[ID]*unstructured.Unstructured{}, MetadataOnly: map[ID]bool{}}
+	err := e.eachKind(ctx, gvks, func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error {
+		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*metav1.PartialObjectMetadataList, error) {
+			return e.meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: LabelEnvironment + "=" + env})
+		})
+		if err != nil {
+			return err
+		}
+		for i := range list.Items {
+			add(metadataObject(gvk, &list.Items[i].ObjectMeta))
+		}
+		return nil
+	}, live.Objects)
+	for id := range live.Objects {
+		live.MetadataOnly[id] = true
+	}
+	return live, err
+}
+
+type listFunc func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error
+
+// eachKind runs list for every kind the server serves, in parallel, and
+// collects what it adds into into.
+func (e *Engine) eachKind(ctx context.Context, gvks map[schema.GroupVersionKind]bool, list listFunc, into map[ID]*unstructured.Unstructured) error {
+	var mu sync.Mutex
+	add := func(o *unstructured.Unstructured) {
+		mu.Lock()
+		into[RefOf(o).ID()] = o
+		mu.Unlock()
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Concurrency)
 	for gvk := range gvks {
 		g.Go(func() error {
-			items, err := e.listKind(ctx, gvk, LabelEnvironment+"="+env)
-			if err != nil {
-				return err
+			m, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if meta.IsNoMatchError(err) {
+				return nil
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			for i := range items {
-				live[RefOf(&items[i]).ID()] = &items[i]
+			if err != nil {
+				return fmt.Errorf("mapping %s: %w", gvk, err)
+			}
+			err = list(ctx, gvk, m.Resource, add)
+			if apierrors.IsNotFound(err) {
+				return nil // the CRD was removed since discovery
+			}
+			if err != nil {
+				return fmt.Errorf("listing %s: %w", m.Resource.GroupResource(), err)
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return live, nil
+	return g.Wait()
 }
 
-// listKind lists one kind in every namespace.
-func (e *Engine) listKind(ctx context.Context, gvk schema.GroupVersionKind, selector string) ([]unstructured.Unstructured, error) {
-	m, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		return nil, nil
+// metadataObject is a metadata-only object in the unstructured form the
+// rest of the engine reads.
+func metadataObject(gvk schema.GroupVersionKind, m *metav1.ObjectMeta) *unstructured.Unstructured {
+	md := map[string]any{"name": m.Name, "resourceVersion": m.ResourceVersion, "uid": string(m.UID)}
+	if m.Namespace != "" {
+		md["namespace"] = m.Namespace
 	}
-	if err != nil {
-		return nil, fmt.Errorf("mapping %s: %w", gvk, err)
+	if m.Generation != 0 {
+		md["generation"] = m.Generation
 	}
-	list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-		return e.client.Resource(m.Resource).List(ctx, metav1.ListOptions{LabelSelector: selector})
-	})
-	if apierrors.IsNotFound(err) {
-		return nil, nil // the CRD was removed since discovery
+	if len(m.Labels) > 0 {
+		md["labels"] = stringsToAny(m.Labels)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", m.Resource.GroupResource(), err)
+	if len(m.Annotations) > 0 {
+		md["annotations"] = stringsToAny(m.Annotations)
 	}
-	return list.Items, nil
+	u := &unstructured.Unstructured{Object: map[string]any{"metadata": md}}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
+
+func stringsToAny(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // getLive reads one object; nil when it does not exist.

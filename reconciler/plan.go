@@ -45,7 +45,9 @@ type Change struct {
 	// Error is the server's objection found while planning (dry-run).
 	Error string `json:"error,omitempty"`
 
-	undecided bool // hash matches but fields differ: only the server can tell
+	undecided bool      // hash matches but fields differ: only the server can tell
+	needsBody bool      // Live is metadata only; the body is needed to decide
+	observed  *Observed // the object right after this sync applied it
 }
 
 // Plan is the result of comparing rendered objects with the cluster: one

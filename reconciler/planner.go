@@ -42,14 +42,17 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := e.listLive(ctx, req.Environment, kindsOf(desired, inv))
+	live, err := e.listMetadata(ctx, req.Environment, kindsOf(desired, inv))
 	if err != nil {
 		return nil, err
 	}
-	if err := e.addUnlabelled(ctx, live, desired, inv); err != nil {
+	if err := e.addUnlabelled(ctx, live.Objects, desired, inv); err != nil {
 		return nil, err
 	}
 	plan := Reconcile(req.Environment, desired, live, inv, req.PlanOptions)
+	if err := e.readBodies(ctx, plan, req.Diffs); err != nil {
+		return nil, err
+	}
 	if err := e.guardNamespaces(ctx, plan); err != nil {
 		return nil, err
 	}
@@ -112,6 +115,36 @@ func (e *Engine) addUnlabelled(ctx context.Context, live map[ID]*unstructured.Un
 		}
 	}
 	return nil
+}
+
+// readBodies reads the whole live object where the metadata was not enough
+// to decide, or where a deletion's diff is wanted, and decides again.
+func (e *Engine) readBodies(ctx context.Context, plan *Plan, diffs bool) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		deletion := c.Action == ActionDelete && diffs
+		if !c.needsBody && !deletion {
+			continue
+		}
+		g.Go(func() error {
+			full, err := e.getLive(gctx, c.Ref)
+			if err != nil {
+				return err
+			}
+			if deletion {
+				if full != nil {
+					c.Live = full
+				}
+				return nil
+			}
+			obs, _ := plan.Inventory.Observed(c.Ref)
+			*c = compareObject(c.Ref, c.Desired, full, false, obs)
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // settle asks the server, with a dry-run apply, about the changes that need

@@ -31,26 +31,35 @@ type PlanOptions struct {
 	ConfirmPrune bool
 }
 
+// Live is what the cluster holds of the desired and inventory objects.
+type Live struct {
+	Objects map[ID]*unstructured.Unstructured
+	// MetadataOnly marks objects read from a metadata-only list: apiVersion,
+	// kind and metadata, without their body.
+	MetadataOnly map[ID]bool
+}
+
 // Reconcile compares the desired objects (annotated with their hash by
 // withHash) with the live ones and the inventory, and returns the plan. It
-// does no I/O: live holds what the cluster has of the desired and inventory
-// objects, keyed by ID. Changes whose outcome only the API server can tell
-// (fields differ although the hash matches) are marked undecided for the
-// engine to settle with a server-side dry-run.
-func Reconcile(env string, desired []*unstructured.Unstructured, live map[ID]*unstructured.Unstructured, inv Inventory, opts PlanOptions) *Plan {
+// does no I/O. Changes whose outcome only the API server can tell (fields
+// differ although the hash matches) are marked undecided, for the engine to
+// settle with a server-side dry-run; changes that need a metadata-only
+// object's body are marked for the engine to read it and compare again.
+func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv Inventory, opts PlanOptions) *Plan {
 	plan := &Plan{Environment: env, Inventory: inv}
 	rendered := NewInventory()
 	for _, d := range desired {
 		ref := RefOf(d)
 		rendered.refs[ref.ID()] = ref
-		plan.Changes = append(plan.Changes, compareObject(ref, d, live[ref.ID()]))
+		obs, _ := inv.Observed(ref)
+		plan.Changes = append(plan.Changes, compareObject(ref, d, live.Objects[ref.ID()], live.MetadataOnly[ref.ID()], obs))
 	}
 	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return compareRefs(a.Ref, b.Ref) })
 
 	stale := inv.Minus(rendered)
 	var gone []Change
 	for _, ref := range slices.Backward(stale) {
-		l, ok := live[ref.ID()]
+		l, ok := live.Objects[ref.ID()]
 		if !ok {
 			continue // already gone from the cluster
 		}
@@ -67,14 +76,24 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live map[ID]*un
 	return plan
 }
 
-// compareObject decides one rendered object's action.
-func compareObject(ref Ref, desired, live *unstructured.Unstructured) Change {
+// compareObject decides one rendered object's action. A metadata-only live
+// object proves the object unchanged when the hash matches, gitplane's
+// labels and annotations hold, and the object is as gitplane left it: same
+// generation (kinds that count spec changes) or same resourceVersion.
+// Otherwise its body is needed (needsBody) to decide.
+func compareObject(ref Ref, desired, live *unstructured.Unstructured, metadataOnly bool, obs Observed) Change {
 	c := Change{Ref: ref, Desired: desired, Live: live}
 	switch {
 	case live == nil:
 		c.Action = ActionCreate
 	case live.GetAnnotations()[AnnotationAppliedHash] != desired.GetAnnotations()[AnnotationAppliedHash]:
 		c.Action = ActionConfigure
+		c.needsBody = metadataOnly
+	case metadataOnly:
+		c.Action = ActionUnchanged
+		if !holds(desired.Object["metadata"], live.Object["metadata"]) || !untouched(live, obs) {
+			c.needsBody = true
+		}
 	case holds(desired.Object, live.Object):
 		c.Action = ActionUnchanged
 	default:
@@ -83,6 +102,17 @@ func compareObject(ref Ref, desired, live *unstructured.Unstructured) Change {
 		c.undecided = true
 	}
 	return c
+}
+
+// untouched reports whether the object is as gitplane's last apply left it.
+func untouched(live *unstructured.Unstructured, obs Observed) bool {
+	if obs.ResourceVersion == "" {
+		return false
+	}
+	if g := live.GetGeneration(); g > 0 && g == obs.Generation {
+		return true
+	}
+	return live.GetResourceVersion() == obs.ResourceVersion
 }
 
 // guardPrune blocks deletions the guards forbid. A Namespace holding

@@ -67,13 +67,56 @@ func TestReconcileActions(t *testing.T) {
 			if tt.live != nil {
 				live[RefOf(tt.live).ID()] = tt.live
 			}
-			plan := Reconcile("test", []*unstructured.Unstructured{tt.desired}, live, NewInventory(), PlanOptions{})
+			plan := Reconcile("test", []*unstructured.Unstructured{tt.desired}, Live{Objects: live}, NewInventory(), PlanOptions{})
 			if len(plan.Changes) != 1 {
 				t.Fatalf("changes = %d, want 1", len(plan.Changes))
 			}
 			c := plan.Changes[0]
 			if c.Action != tt.want || c.Drift != tt.wantDrift || c.undecided != tt.wantUndecided {
 				t.Errorf("action %s drift %v undecided %v; want %s %v %v", c.Action, c.Drift, c.undecided, tt.want, tt.wantDrift, tt.wantUndecided)
+			}
+		})
+	}
+}
+
+// TestReconcileFromMetadata: a metadata-only object proves "unchanged" only
+// when it is as gitplane's last apply left it; otherwise the engine must
+// read its body.
+func TestReconcileFromMetadata(t *testing.T) {
+	a := hashed(t, cm("ns", "a", map[string]any{"k": "v"}))
+	meta := func(rv string, gen int64, edit func(*unstructured.Unstructured)) *unstructured.Unstructured {
+		l := liveOf(a, edit)
+		l.SetResourceVersion(rv)
+		l.SetGeneration(gen)
+		delete(l.Object, "data")
+		return l
+	}
+	tests := []struct {
+		name          string
+		live          *unstructured.Unstructured
+		obs           Observed
+		want          Action
+		wantNeedsBody bool
+	}{
+		{"same resourceVersion", meta("42", 0, nil), Observed{"42", 0}, ActionUnchanged, false},
+		{"same generation, status moved on", meta("99", 3, nil), Observed{"42", 3}, ActionUnchanged, false},
+		{"resourceVersion moved, no generation", meta("99", 0, nil), Observed{"42", 0}, ActionUnchanged, true},
+		{"generation moved", meta("99", 4, nil), Observed{"42", 3}, ActionUnchanged, true},
+		{"nothing observed yet", meta("42", 0, nil), Observed{}, ActionUnchanged, true},
+		{"label removed in the cluster", meta("42", 0, func(l *unstructured.Unstructured) { l.SetLabels(nil) }), Observed{"42", 0}, ActionUnchanged, true},
+		{"hash differs", meta("42", 0, func(l *unstructured.Unstructured) { l.SetAnnotations(nil) }), Observed{"42", 0}, ActionConfigure, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := RefOf(a).ID()
+			inv := NewInventory(RefOf(a)).WithObserved(map[ID]Observed{id: tt.obs})
+			if tt.obs == (Observed{}) {
+				inv = NewInventory(RefOf(a))
+			}
+			live := Live{Objects: map[ID]*unstructured.Unstructured{id: tt.live}, MetadataOnly: map[ID]bool{id: true}}
+			c := Reconcile("test", []*unstructured.Unstructured{a}, live, inv, PlanOptions{}).Changes[0]
+			if c.Action != tt.want || c.needsBody != tt.wantNeedsBody {
+				t.Errorf("action %s needsBody %v; want %s %v", c.Action, c.needsBody, tt.want, tt.wantNeedsBody)
 			}
 		})
 	}
@@ -127,7 +170,7 @@ func TestReconcilePruneGuards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := Reconcile("test", tt.desired, tt.live, inventory(all), tt.opts)
+			plan := Reconcile("test", tt.desired, Live{Objects: tt.live}, inventory(all), tt.opts)
 			s := plan.Summary()
 			if s.Delete != tt.wantDeletes || s.Blocked != tt.wantBlockN {
 				t.Errorf("summary %s; want %d deletes, %d blocked", s, tt.wantDeletes, tt.wantBlockN)

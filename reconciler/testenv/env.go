@@ -54,6 +54,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		CRDDirectoryPaths:     []string{opts.CRDDir},
 		ErrorIfCRDPathMissing: true,
 	}
+	// envtest's default service range (a /24) runs out of ClusterIPs at a
+	// few hundred Models; benchmarks apply thousands of Services.
+	te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/16")
 	cfg, err := te.Start()
 	if err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", opts.AssetsDir, err)
