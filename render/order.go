@@ -34,17 +34,49 @@ func rank(o *unstructured.Unstructured) int {
 	return 3
 }
 
+// sortKey holds what Sort compares, read once per object.
+type sortKey struct {
+	rank                   int
+	namespace, kind, group string
+	name                   string
+}
+
+func sortKeyOf(o *unstructured.Unstructured) sortKey {
+	return sortKey{rank(o), o.GetNamespace(), o.GetKind(), o.GroupVersionKind().Group, o.GetName()}
+}
+
+func compareSortKeys(a, b sortKey) int {
+	return cmp.Or(
+		cmp.Compare(a.rank, b.rank),
+		cmp.Compare(a.namespace, b.namespace),
+		cmp.Compare(a.kind, b.kind),
+		cmp.Compare(a.group, b.group),
+		cmp.Compare(a.name, b.name),
+	)
+}
+
 // Sort puts objects in apply order: rank, then namespace, kind, group, name.
+// The sort is stable.
 func Sort(objs []*unstructured.Unstructured) {
-	slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
-		return cmp.Or(
-			cmp.Compare(rank(a), rank(b)),
-			cmp.Compare(a.GetNamespace(), b.GetNamespace()),
-			cmp.Compare(a.GetKind(), b.GetKind()),
-			cmp.Compare(a.GroupVersionKind().Group, b.GroupVersionKind().Group),
-			cmp.Compare(a.GetName(), b.GetName()),
-		)
-	})
+	sortWithKeys(objs)
+}
+
+// sortWithKeys sorts objs and returns their sort keys, in the new order.
+func sortWithKeys(objs []*unstructured.Unstructured) []sortKey {
+	type entry struct {
+		key sortKey
+		obj *unstructured.Unstructured
+	}
+	entries := make([]entry, len(objs))
+	for i, o := range objs {
+		entries[i] = entry{sortKeyOf(o), o}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return compareSortKeys(a.key, b.key) })
+	keys := make([]sortKey, len(objs))
+	for i, e := range entries {
+		objs[i], keys[i] = e.obj, e.key
+	}
+	return keys
 }
 
 // YAML writes objects as one YAML stream, each document behind "---".

@@ -51,7 +51,7 @@ func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Env
 	}
 	files["/overlay/"+baseFile] = base
 	files["/overlay/kustomization.yaml"] = kustYAML
-	out, err := kustomizeBuild(files, "/overlay")
+	out, err := kustomizeBuild(files, "/overlay", true)
 	if err != nil {
 		return nil, fmt.Errorf("overlay %s of Environment %s: kustomize: %w", dir, env.Metadata.Name, err)
 	}

@@ -52,8 +52,7 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 			return nil, err
 		}
 	}
-	Sort(objs)
-	if err := checkUnique(objs); err != nil {
+	if err := checkUnique(objs, sortWithKeys(objs)); err != nil {
 		return nil, err
 	}
 	return &Result{Env: env, Objects: objs}, nil
@@ -70,33 +69,43 @@ func Render(ctx context.Context, fsys fs.FS, envName string) (*Result, error) {
 }
 
 // renderUnits returns every unit's objects, from the cache when the unit's
-// inputs are unchanged. The cache keeps what this render used.
+// inputs are unchanged and rendered otherwise. The cache keeps what this
+// render used.
 func (r *Renderer) renderUnits(ctx context.Context, env string, units []*unit) ([]*unstructured.Unstructured, error) {
 	r.mu.Lock()
 	old := r.cache[env]
 	r.mu.Unlock()
-	next := make(map[string][]*unstructured.Unstructured, len(units))
-	var objs []*unstructured.Unstructured
-	for _, u := range units {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	keys := make([]string, len(units))
+	outs := make([][]*unstructured.Unstructured, len(units))
+	var missing []int
+	for i, u := range units {
 		key, err := u.key()
 		if err != nil {
 			return nil, err
 		}
-		out, ok := old[key]
-		if !ok {
-			if out, err = u.render(); err != nil {
-				return nil, err
-			}
+		keys[i] = key
+		if out, ok := old[key]; ok {
+			outs[i] = out
+		} else {
+			missing = append(missing, i)
 		}
-		next[key] = out
-		objs = append(objs, out...)
+	}
+	if err := renderMissing(ctx, units, missing, outs); err != nil {
+		return nil, err
+	}
+	next := make(map[string][]*unstructured.Unstructured, len(units))
+	total := 0
+	for i, out := range outs {
+		next[keys[i]] = out
+		total += len(out)
 	}
 	r.mu.Lock()
 	r.cache[env] = next
 	r.mu.Unlock()
+	objs := make([]*unstructured.Unstructured, 0, total)
+	for _, out := range outs {
+		objs = append(objs, out...)
+	}
 	return objs, nil
 }
 
@@ -123,7 +132,7 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		}
 		in := gatewayInput{Gateway: g, Env: env}
 		units = append(units, &unit{source: g.Source.File, what: "Gateway " + g.Metadata.Namespace + "/" + g.Metadata.Name,
-			env: name, input: in, build: func() ([]M, error) { return gatewayObjects(in) }})
+			env: name, deps: []schema.Spec{g, env}, build: func() ([]M, error) { return gatewayObjects(in) }})
 	}
 	for _, m := range repo.Models {
 		if !schema.InEnvironment(m.Spec.Environments, name) {
@@ -137,13 +146,14 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		slices.Sort(c)
 		in := modelInput{Model: m, Env: env, Callers: c}
 		units = append(units, &unit{source: m.Source.File, what: "Model " + m.Metadata.Namespace + "/" + m.Metadata.Name,
-			env: name, input: in, build: func() ([]M, error) { return modelObjects(in) }})
+			env: name, deps: []schema.Spec{m, env}, extra: c, build: func() ([]M, error) { return modelObjects(in) }})
 	}
 	slices.Sort(namespaces)
 	slices.Sort(publicHosts)
 	ein := envInput{Env: env, Namespaces: namespaces, PublicHosts: publicHosts}
-	envUnit := &unit{source: env.Source.File, what: "Environment " + name, env: name, input: ein,
-		build: func() ([]M, error) { return environmentObjects(ein), nil }}
+	extra := append(append(slices.Clone(namespaces), "|"), publicHosts...)
+	envUnit := &unit{source: env.Source.File, what: "Environment " + name, env: name, deps: []schema.Spec{env},
+		extra: extra, build: func() ([]M, error) { return environmentObjects(ein), nil }}
 	return append([]*unit{envUnit}, units...)
 }
 
@@ -167,10 +177,11 @@ func envNames(repo *schema.Repo) string {
 	return strings.Join(names, ", ")
 }
 
-// checkUnique fails when two specs render the same object.
-func checkUnique(objs []*unstructured.Unstructured) error {
+// checkUnique fails when two specs render the same object. objs are
+// sorted, with their sort keys in keys, so that equal objects are adjacent.
+func checkUnique(objs []*unstructured.Unstructured, keys []sortKey) error {
 	for i := 1; i < len(objs); i++ {
-		if Key(objs[i]) == Key(objs[i-1]) {
+		if keys[i] == keys[i-1] {
 			return fmt.Errorf("%s is rendered twice: by %s and by %s", Key(objs[i]),
 				objs[i-1].GetAnnotations()[AnnotationSource], objs[i].GetAnnotations()[AnnotationSource])
 		}

@@ -1,75 +1,87 @@
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/schema"
 )
 
 // generatorVersion is part of every cache key; bump it when the objects a
 // spec renders to change shape.
-const generatorVersion = "1"
+const generatorVersion = "2"
 
 // unit is one spec's share of an Environment: what it is built from and how.
 type unit struct {
 	source string // spec file, for the gitplane.dev/source annotation
 	what   string // "Model models/llama", for errors
 	env    string
-	input  any // everything the objects depend on; hashed for the cache
+	deps   []schema.Spec // the specs the objects are built from
+	extra  []string      // anything else they depend on (callers, hosts, ...)
 	build  func() ([]M, error)
 }
 
+// key is the unit's cache key: a hash of its inputs. Specs read by schema
+// count by their digest (a hash of the document); others by their JSON.
 func (u *unit) key() (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", generatorVersion, u.env, u.source)
-	if err := json.NewEncoder(h).Encode(u.input); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", u.what, err)
+	writeField(h, generatorVersion, u.env, u.source, u.what)
+	for _, s := range u.deps {
+		if err := writeSpec(h, s); err != nil {
+			return "", fmt.Errorf("hashing %s: %w", u.what, err)
+		}
 	}
+	writeField(h, u.extra...)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// render generates the unit's objects and runs them through kustomize, which
-// adds gitplane's labels; then it annotates each object with its source.
-func (u *unit) render() ([]*unstructured.Unstructured, error) {
+// writeField writes each string with its length, so that no two lists of
+// strings hash alike.
+func writeField(h io.Writer, values ...string) {
+	for _, v := range values {
+		fmt.Fprintf(h, "%d:%s", len(v), v)
+	}
+	io.WriteString(h, "|")
+}
+
+func writeSpec(h hash.Hash, s schema.Spec) error {
+	if d := s.GetSource().Digest; d != "" {
+		writeField(h, s.GetKind(), "digest", d)
+		return nil
+	}
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	writeField(h, s.GetKind(), "json", string(data))
+	return nil
+}
+
+// objects generates the unit's objects, before kustomize.
+func (u *unit) objects() ([]M, error) {
 	objs, err := u.build()
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s (%s): %w", u.what, u.source, err)
 	}
-	var buf bytes.Buffer
-	for _, o := range objs {
-		buf.WriteString("---\n")
-		if err := json.NewEncoder(&buf).Encode(o); err != nil {
-			return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
-		}
-	}
-	kustomization := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources: [objects.yaml]
-labels:
-- pairs: {%q: %q, %q: %q}
-`, LabelManagedBy, ManagedByValue, LabelEnvironment, u.env)
-	out, err := kustomizeBuild(map[string][]byte{
-		"/unit/kustomization.yaml": []byte(kustomization),
-		"/unit/objects.yaml":       buf.Bytes(),
-	}, "/unit")
-	if err != nil {
-		return nil, fmt.Errorf("rendering %s (%s): kustomize: %w", u.what, u.source, err)
-	}
-	for _, o := range out {
-		annotate(o, AnnotationSource, u.source)
-	}
-	return out, nil
+	return objs, nil
 }
 
 func annotate(o *unstructured.Unstructured, key, value string) {
-	a := o.GetAnnotations()
+	meta, _ := o.Object["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		o.Object["metadata"] = meta
+	}
+	a, _ := meta["annotations"].(map[string]any)
 	if a == nil {
-		a = map[string]string{}
+		a = map[string]any{}
+		meta["annotations"] = a
 	}
 	a[key] = value
-	o.SetAnnotations(a)
 }

@@ -1,0 +1,161 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// batchSize is how many units share one kustomize build on a cold render.
+// Every build pays a fixed setup (parsing the kustomization, configuring
+// the label transformer with kustomize's default field specs) that costs
+// more than a spec's own objects; a build's other costs grow with the
+// number of resources in it, so batches stay small.
+const batchSize = 8
+
+// renderMissing renders the units at the indexes in missing into outs, in
+// batches run in parallel. Each batch is one kustomize build whose output is
+// mapped back to its units by object key; a batch that kustomize rejects,
+// or whose units render the same object, is built again unit by unit, so
+// that errors name the spec exactly as a build per spec would. When several
+// units fail, the error is that of the first in units' order.
+func renderMissing(ctx context.Context, units []*unit, missing []int, outs [][]*unstructured.Unstructured) error {
+	batches := split(missing, batchSize, runtime.GOMAXPROCS(0))
+	errs := make([]error, len(units))
+	parallel(len(batches), func(i int) {
+		if ctx.Err() != nil {
+			return
+		}
+		renderBatch(units, batches[i], outs, errs)
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// split cuts idx into batches of at most size, and into at least n batches
+// when there are that many indexes, so that n workers all get one.
+func split(idx []int, size, n int) [][]int {
+	count := max((len(idx)+size-1)/size, min(n, len(idx)))
+	var out [][]int
+	for i := range count {
+		lo, hi := i*len(idx)/count, (i+1)*len(idx)/count
+		out = append(out, idx[lo:hi])
+	}
+	return out
+}
+
+// renderBatch renders the units at idx with one kustomize build, falling
+// back to one build per unit when that fails.
+func renderBatch(units []*unit, idx []int, outs [][]*unstructured.Unstructured, errs []error) {
+	if len(idx) > 1 {
+		if res, ok := buildBatch(units, idx); ok {
+			for i, j := range idx {
+				outs[j] = res[i]
+			}
+			return
+		}
+	}
+	for _, j := range idx {
+		res, err := buildUnits(units, []int{j})
+		if err != nil {
+			errs[j] = err
+			continue
+		}
+		outs[j] = res[0]
+	}
+}
+
+// buildBatch is buildUnits for several units; false when it fails.
+func buildBatch(units []*unit, idx []int) ([][]*unstructured.Unstructured, bool) {
+	res, err := buildUnits(units, idx)
+	return res, err == nil
+}
+
+// buildUnits generates the objects of the units at idx and runs them
+// through one kustomize build, which adds gitplane's labels; then it sorts
+// the output back to the units and annotates each object with its source.
+func buildUnits(units []*unit, idx []int) ([][]*unstructured.Unstructured, error) {
+	owner := map[string]int{} // object key → position in idx
+	var buf bytes.Buffer
+	for i, j := range idx {
+		u := units[j]
+		objs, err := u.objects()
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			k := Key(&unstructured.Unstructured{Object: o})
+			if o, dup := owner[k]; dup && o != i {
+				return nil, fmt.Errorf("rendering %s (%s): %s is rendered by another spec too", u.what, u.source, k)
+			}
+			owner[k] = i
+			if err := writeBlockYAML(&buf, o); err != nil {
+				return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
+			}
+		}
+	}
+	first := units[idx[0]]
+	out, err := kustomizeBuild(map[string][]byte{
+		"/unit/kustomization.yaml": unitKustomization(first.env),
+		"/unit/objects.yaml":       buf.Bytes(),
+	}, "/unit", false)
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s (%s): kustomize: %w", first.what, first.source, err)
+	}
+	res := make([][]*unstructured.Unstructured, len(idx))
+	for _, o := range out {
+		i, ok := owner[Key(o)]
+		if !ok {
+			return nil, fmt.Errorf("rendering %s (%s): kustomize returned %s, which no spec rendered", first.what, first.source, Key(o))
+		}
+		u := units[idx[i]]
+		annotate(o, AnnotationSource, u.source)
+		res[i] = append(res[i], o)
+	}
+	return res, nil
+}
+
+func unitKustomization(env string) []byte {
+	return fmt.Appendf(nil, `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [objects.yaml]
+labels:
+- pairs: {%q: %q, %q: %q}
+`, LabelManagedBy, ManagedByValue, LabelEnvironment, env)
+}
+
+// parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines.
+func parallel(n int, do func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			do(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				do(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
