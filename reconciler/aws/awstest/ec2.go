@@ -1,6 +1,7 @@
 package awstest
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -123,7 +124,10 @@ func (f *EC2) describeSpotPriceHistory(w http.ResponseWriter, form url.Values) {
 	for _, p := range inEffect {
 		items = append(items, spotToXML(p))
 	}
-	slices.SortFunc(items, func(a, b spotXML) int { return b.Timestamp.Compare(a.Timestamp) })
+	// a total order, so that every page request sees the same sequence
+	slices.SortFunc(items, func(a, b spotXML) int {
+		return cmp.Or(b.Timestamp.Compare(a.Timestamp), cmp.Compare(a.InstanceType, b.InstanceType), cmp.Compare(a.AZ, b.AZ))
+	})
 	page, next := paginate(items, form.Get("NextToken"), f.PageSize)
 	writeXML(w, http.StatusOK, struct {
 		XMLName xml.Name  `xml:"http://ec2.amazonaws.com/doc/2016-11-15/ DescribeSpotPriceHistoryResponse"`

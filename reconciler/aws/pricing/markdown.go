@@ -44,7 +44,7 @@ func (e EnvironmentCost) Text() string {
 			fmt.Fprintf(&b, "  on-demand %-14s %s/h  %s/month\n", m.OnDemand.InstanceType, hourly(m.OnDemand), span(m.OnDemand))
 		}
 		for _, o := range m.Options {
-			fmt.Fprintf(&b, "    %-14s %d×%-5s on-demand %s/h  spot %s/h %s\n", o.InstanceType, o.GPUs, o.GPU, usd(o.OnDemandUSD), usd(o.SpotUSD), o.SpotAZ)
+			fmt.Fprintf(&b, "    %-14s %d×%-5s on-demand %s  spot %s %s\n", o.InstanceType, o.GPUs, o.GPU, perHour(o.OnDemandUSD), perHour(o.SpotUSD), o.SpotAZ)
 		}
 	}
 	fmt.Fprintf(&b, "\nPrices: %s.\n", e.Source)
@@ -100,6 +100,14 @@ func span(c Cost) string {
 		return usd(c.MonthlyMax)
 	}
 	return usd(c.MonthlyMin) + "–" + usd(c.MonthlyMax)
+}
+
+// perHour shows an hourly price, or "—" when it is unknown.
+func perHour(v float64) string {
+	if v == 0 {
+		return "—"
+	}
+	return usd(v) + "/h"
 }
 
 func hourly(c Cost) string {

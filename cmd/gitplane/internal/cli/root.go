@@ -82,6 +82,7 @@ ALB ingress) and keeps an EKS cluster in sync with them.`,
 		newServeCommand(),
 		newPreviewCommand(),
 		newSchemaCommand(),
+		newEKSCommand(), newIAMCommand(), newCostCommand(),
 	)
 	return root
 }

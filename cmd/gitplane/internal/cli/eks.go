@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/spf13/cobra"
+	"k8s.io/utils/clock"
+
+	"github.com/gitplane/gitplane/reconciler/aws/awsconfig"
+	"github.com/gitplane/gitplane/reconciler/aws/eksauth"
+)
+
+func newEKSCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "eks",
+		Short: "EKS helpers: bearer tokens for clusters reached by name",
+	}
+	c.AddCommand(newEKSTokenCommand())
+	return c
+}
+
+type eksTokenOptions struct {
+	cluster, region, profile string
+}
+
+func newEKSTokenCommand() *cobra.Command {
+	o := &eksTokenOptions{}
+	c := &cobra.Command{
+		Use:   "token --cluster NAME [--region R]",
+		Short: "Print an ExecCredential with an EKS bearer token (a kubectl exec plugin)",
+		Long: `Token presigns sts:GetCallerIdentity with the cluster name in the
+x-k8s-aws-id header, as aws-iam-authenticator and 'aws eks get-token' do, and
+prints a client.authentication.k8s.io/v1beta1 ExecCredential with the token and
+its expiry. Credentials come from the default AWS chain. Use it in a
+kubeconfig user:
+
+  exec:
+    apiVersion: client.authentication.k8s.io/v1beta1
+    command: gitplane
+    args: [eks, token, --cluster, NAME, --region, REGION]
+    interactiveMode: Never`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := awsconfig.Load(cmd.Context(), awsconfig.Options{Region: o.region, Profile: o.profile})
+			if err != nil {
+				return err
+			}
+			if cfg.Region == "" {
+				return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
+			}
+			tok, err := eksauth.NewGenerator(sts.NewFromConfig(cfg), clock.RealClock{}).Token(cmd.Context(), o.cluster)
+			if err != nil {
+				return err
+			}
+			out, err := eksauth.ExecCredential(tok)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.cluster, "cluster", "", "EKS cluster name (required)")
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	_ = c.MarkFlagRequired("cluster")
+	return c
+}
