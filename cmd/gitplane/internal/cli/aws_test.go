@@ -2,10 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitplane/gitplane/reconciler/aws/awstest"
 	"github.com/gitplane/gitplane/reconciler/aws/eksauth"
@@ -19,6 +22,8 @@ const (
 // fakeAWSEnv gives the default credential chain the fake test credentials
 // and no other source, and points IAM and EC2 at the given fakes.
 func fakeAWSEnv(t *testing.T, iamURL, ec2URL string) {
+	t.Helper()
+	t.Setenv("AWS_ENDPOINT_URL_EKS", "")
 	for _, v := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
 		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_ENDPOINT_URL"} {
 		t.Setenv(v, "")
@@ -152,5 +157,34 @@ func TestEKSToken(t *testing.T) {
 	}
 	if left := time.Until(cred.Status.ExpirationTimestamp); left < 13*time.Minute || left > 14*time.Minute {
 		t.Errorf("token expires in %s, want about 14m", left)
+	}
+}
+
+func TestEKSKubeconfig(t *testing.T) {
+	fake := awstest.NewEKS(t, awstest.Cluster{Name: "ml-staging", Endpoint: "https://ABC.gr7.us-east-1.eks.amazonaws.com",
+		CAData: base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n"))})
+	fakeAWSEnv(t, "", "")
+	t.Setenv("AWS_ENDPOINT_URL_EKS", fake.URL)
+	code, out, errOut := run("eks", "kubeconfig", "--cluster", "ml-staging")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	cfg, err := clientcmd.Load([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "arn:aws:eks:us-east-1:111122223333:cluster/ml-staging"
+	cl, user := cfg.Clusters[name], cfg.AuthInfos[name]
+	if cfg.CurrentContext != name || cl == nil || user == nil || user.Exec == nil {
+		t.Fatalf("kubeconfig:\n%s", out)
+	}
+	if cl.Server != "https://ABC.gr7.us-east-1.eks.amazonaws.com" || !strings.Contains(string(cl.CertificateAuthorityData), "fake") {
+		t.Errorf("cluster %+v", cl)
+	}
+	if got := strings.Join(user.Exec.Args, " "); user.Exec.Command != "gitplane" || got != "eks token --cluster ml-staging --region us-east-1" {
+		t.Errorf("exec %s %s", user.Exec.Command, got)
+	}
+	if code, _, errOut := run("eks", "kubeconfig", "--cluster", "nope"); code != ExitFailure || !strings.Contains(errOut, "ResourceNotFoundException") {
+		t.Errorf("unknown cluster: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -16,7 +16,7 @@ func newEKSCommand() *cobra.Command {
 		Use:   "eks",
 		Short: "EKS helpers: bearer tokens for clusters reached by name",
 	}
-	c.AddCommand(newEKSTokenCommand())
+	c.AddCommand(newEKSTokenCommand(), newEKSKubeconfigCommand())
 	return c
 }
 
@@ -54,6 +54,46 @@ kubeconfig user:
 				return err
 			}
 			out, err := eksauth.ExecCredential(tok)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.cluster, "cluster", "", "EKS cluster name (required)")
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	_ = c.MarkFlagRequired("cluster")
+	return c
+}
+
+func newEKSKubeconfigCommand() *cobra.Command {
+	o := &eksTokenOptions{}
+	c := &cobra.Command{
+		Use:   "kubeconfig --cluster NAME --region R",
+		Short: "Print a kubeconfig for an EKS cluster that gets tokens from 'gitplane eks token'",
+		Long: `Kubeconfig describes the cluster (eks:DescribeCluster) and prints a kubeconfig
+with its endpoint and CA whose user runs 'gitplane eks token' as an exec
+credential plugin, so kubectl gets a fresh token whenever it needs one.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := awsconfig.Load(cmd.Context(), awsconfig.Options{Region: o.region, Profile: o.profile})
+			if err != nil {
+				return err
+			}
+			if cfg.Region == "" {
+				return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
+			}
+			cluster, err := eksauth.New(cfg).DescribeCluster(cmd.Context(), o.cluster)
+			if err != nil {
+				return err
+			}
+			args := []string{"eks", "token", "--cluster", o.cluster, "--region", cfg.Region}
+			if o.profile != "" {
+				args = append(args, "--profile", o.profile)
+			}
+			out, err := eksauth.KubeConfig(cluster, "gitplane", args...)
 			if err != nil {
 				return err
 			}
