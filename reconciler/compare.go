@@ -2,9 +2,14 @@ package reconciler
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -17,31 +22,94 @@ import (
 // unchanged and no request is needed to prove it.
 const AnnotationAppliedHash = "gitplane.dev/applied-hash"
 
-// desiredHash hashes the rendered object. encoding/json sorts map keys, so
-// equal objects hash equally.
+// desiredHash hashes the rendered object: every key and value, maps in
+// key order, so equal objects hash equally.
 func desiredHash(o *unstructured.Unstructured) (string, error) {
-	b, err := json.Marshal(o.Object)
-	if err != nil {
+	h := sha256.New()
+	if err := hashValue(h, o.Object); err != nil {
 		return "", fmt.Errorf("hashing %s: %w", RefOf(o), err)
 	}
-	sum := sha256.Sum256(b)
+	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-// withHash returns a copy of the rendered object annotated with its hash.
+// hashValue feeds a JSON-like value to h with type tags and lengths, so
+// different values never produce the same stream.
+func hashValue(h hash.Hash, v any) error {
+	var buf [binary.MaxVarintLen64 + 1]byte
+	tagged := func(tag byte, n int) {
+		buf[0] = tag
+		k := binary.PutUvarint(buf[1:], uint64(n))
+		h.Write(buf[:1+k])
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		tagged('m', len(keys))
+		for _, k := range keys {
+			tagged('k', len(k))
+			h.Write([]byte(k))
+			if err := hashValue(h, v[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		tagged('l', len(v))
+		for _, e := range v {
+			if err := hashValue(h, e); err != nil {
+				return err
+			}
+		}
+	case string:
+		tagged('s', len(v))
+		h.Write([]byte(v))
+	case nil:
+		tagged('z', 0)
+	case bool:
+		if v {
+			tagged('t', 0)
+		} else {
+			tagged('f', 0)
+		}
+	default:
+		f, ok := number(v)
+		if !ok {
+			return fmt.Errorf("unexpected %T in object", v)
+		}
+		s := strconv.FormatFloat(f, 'g', -1, 64)
+		tagged('n', len(s))
+		h.Write([]byte(s))
+	}
+	return nil
+}
+
+// withHash returns the rendered object annotated with its hash. The copy is
+// shallow: only the maps on the path to the annotation are new, the rest is
+// shared with the rendered object, which nothing here changes.
 func withHash(o *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	h, err := desiredHash(o)
 	if err != nil {
 		return nil, err
 	}
-	c := o.DeepCopy()
-	a := c.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
+	obj := maps.Clone(o.Object)
+	meta, _ := obj["metadata"].(map[string]any)
+	meta = maps.Clone(meta)
+	if meta == nil {
+		meta = map[string]any{}
 	}
-	a[AnnotationAppliedHash] = h
-	c.SetAnnotations(a)
-	return c, nil
+	annotations, _ := meta["annotations"].(map[string]any)
+	annotations = maps.Clone(annotations)
+	if annotations == nil {
+		annotations = map[string]any{}
+	}
+	annotations[AnnotationAppliedHash] = h
+	meta["annotations"] = annotations
+	obj["metadata"] = meta
+	return &unstructured.Unstructured{Object: obj}, nil
 }
 
 // holds reports whether every field set in desired has the same value in

@@ -67,22 +67,29 @@ func (e *Engine) Wait(ctx context.Context, env string, objs []*unstructured.Unst
 	for _, o := range objs {
 		kinds[o.GroupVersionKind()] = true
 	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var pending []Health
-	err := wait.PollUntilContextTimeout(ctx, e.opts.Poll, timeout, true, func(ctx context.Context) (bool, error) {
-		live, err := e.listLive(ctx, env, kinds)
-		if err != nil {
-			return false, err
+	for {
+		live, err := e.listLive(tctx, env, kinds)
+		switch {
+		case err != nil && tctx.Err() != nil && ctx.Err() == nil:
+			return &HealthError{Timeout: timeout, Pending: pending}
+		case err != nil:
+			return fmt.Errorf("waiting for %s to become healthy: %w", env, err)
 		}
-		pending = unhealthy(objs, live)
-		return len(pending) == 0, nil
-	})
-	if err == nil {
-		return nil
+		if pending = unhealthy(objs, live); len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-tctx.Done():
+			if ctx.Err() != nil {
+				return fmt.Errorf("waiting for %s to become healthy: %w", env, ctx.Err())
+			}
+			return &HealthError{Timeout: timeout, Pending: pending}
+		case <-time.After(e.opts.Poll):
+		}
 	}
-	if !wait.Interrupted(err) || ctx.Err() != nil {
-		return fmt.Errorf("waiting for %s to become healthy: %w", env, err)
-	}
-	return &HealthError{Timeout: timeout, Pending: pending}
 }
 
 func unhealthy(objs []*unstructured.Unstructured, live map[ID]*unstructured.Unstructured) []Health {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Inventory is the set of objects gitplane has applied to one Environment.
@@ -210,4 +212,20 @@ func decodeLine(line string) (Ref, *Observed, error) {
 		return Ref{}, nil, fmt.Errorf("malformed generation in inventory entry %q", line)
 	}
 	return ref, &Observed{ResourceVersion: f[5], Generation: gen}, nil
+}
+
+// newestObserved returns, per kind, the highest resourceVersion gitplane saw
+// when it last applied objects of that kind. A cached list older than that
+// has not caught up with gitplane's own writes.
+func (inv Inventory) newestObserved() map[schema.GroupKind]uint64 {
+	out := map[schema.GroupKind]uint64{}
+	for id, o := range inv.observed {
+		rv, err := strconv.ParseUint(o.ResourceVersion, 10, 64)
+		if err != nil {
+			continue
+		}
+		gk := schema.GroupKind{Group: id.Group, Kind: id.Kind}
+		out[gk] = max(out[gk], rv)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -53,13 +54,17 @@ func (e *Engine) listLive(ctx context.Context, env string, gvks map[schema.Group
 
 // listMetadata reads only the metadata of the Environment's objects, in
 // protobuf: far less to send and decode than whole objects, and enough to
-// prove most objects unchanged (see compareObject).
-func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.GroupVersionKind]bool) (Live, error) {
+// prove most objects unchanged (see compareObject). Lists are served from
+// the API server's watch cache (resourceVersion "0"), which answers without
+// a round trip to etcd; a kind whose cached list is older than gitplane's
+// last write to it (newest) is listed again, consistently.
+func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.GroupVersionKind]bool, newest map[schema.GroupKind]uint64) (Live, error) {
 	live := Live{Objects: map[ID]*unstructured.Unstructured{}, MetadataOnly: map[ID]bool{}}
 	err := e.eachKind(ctx, gvks, func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error {
-		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*metav1.PartialObjectMetadataList, error) {
-			return e.meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: LabelEnvironment + "=" + env})
-		})
+		list, err := e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
+		if err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) {
+			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "")
+		}
 		if err != nil {
 			return err
 		}
@@ -72,6 +77,23 @@ func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.G
 		live.MetadataOnly[id] = true
 	}
 	return live, err
+}
+
+func (e *Engine) listMetadataOf(ctx context.Context, gvr schema.GroupVersionResource, selector, resourceVersion string) (*metav1.PartialObjectMetadataList, error) {
+	return withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*metav1.PartialObjectMetadataList, error) {
+		return e.meta.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: resourceVersion})
+	})
+}
+
+// caughtUp reports whether a list at resourceVersion rv includes a write
+// that returned newest. Resource versions are etcd revisions; one that does
+// not parse is treated as not caught up.
+func caughtUp(rv string, newest uint64) bool {
+	if newest == 0 {
+		return true
+	}
+	n, err := strconv.ParseUint(rv, 10, 64)
+	return err == nil && n >= newest
 }
 
 type listFunc func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error

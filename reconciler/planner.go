@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,18 +35,23 @@ type PlanRequest struct {
 // per kind), decides locally what it can and asks the server (dry-run) about
 // the rest. It writes nothing.
 func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
+	start := time.Now()
 	desired, err := hashAll(req.Objects)
 	if err != nil {
 		return nil, err
 	}
+	hashed := time.Now()
 	inv, err := e.ReadInventory(ctx, req.Environment)
 	if err != nil {
 		return nil, err
 	}
-	live, err := e.listMetadata(ctx, req.Environment, kindsOf(desired, inv))
+	read := time.Now()
+	live, err := e.listMetadata(ctx, req.Environment, kindsOf(desired, inv), inv.newestObserved())
 	if err != nil {
 		return nil, err
 	}
+	e.opts.Logger.Debug("read cluster state", "env", req.Environment, "objects", len(desired),
+		"hash", hashed.Sub(start), "inventory", read.Sub(hashed), "list", time.Since(read))
 	if err := e.addUnlabelled(ctx, live.Objects, desired, inv); err != nil {
 		return nil, err
 	}

@@ -230,3 +230,41 @@ func TestSummaryString(t *testing.T) {
 		t.Error("HasChanges = false")
 	}
 }
+
+func TestDesiredHash(t *testing.T) {
+	base := cm("ns", "a", map[string]any{"k": "v", "n": int64(1)})
+	same := cm("ns", "a", map[string]any{"n": float64(1), "k": "v"})
+	tests := []struct {
+		name  string
+		other *unstructured.Unstructured
+		equal bool
+	}{
+		{"same content, other key order and number type", same, true},
+		{"value changed", cm("ns", "a", map[string]any{"k": "w", "n": int64(1)}), false},
+		{"value moved between keys", cm("ns", "a", map[string]any{"kv": "", "n": int64(1)}), false},
+		{"string that looks like a number", cm("ns", "a", map[string]any{"k": "v", "n": "1"}), false},
+		{"null vs missing", cm("ns", "a", map[string]any{"k": "v", "n": int64(1), "x": nil}), false},
+	}
+	h0, err := desiredHash(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := desiredHash(tt.other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (h == h0) != tt.equal {
+				t.Errorf("hash equal = %v, want %v", h == h0, tt.equal)
+			}
+		})
+	}
+	annotated, _ := withHash(base)
+	if _, ok := base.GetAnnotations()[AnnotationAppliedHash]; ok {
+		t.Error("withHash changed the rendered object")
+	}
+	if annotated.GetAnnotations()[AnnotationAppliedHash] != h0 {
+		t.Error("withHash did not annotate the copy")
+	}
+}
