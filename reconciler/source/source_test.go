@@ -83,6 +83,9 @@ func TestFetchOverSmartHTTP(t *testing.T) {
 	if want := []string{"README.md", "models/a.yaml", "models/b.yaml"}; !slices.Equal(changed, want) {
 		t.Errorf("ChangedFiles(c1, c2) = %v, want %v", changed, want)
 	}
+	if all, err := r.ChangedFiles("", c3); err != nil || !slices.Equal(all, []string{"models/a.yaml", "models/b.yaml", "models/c.yaml"}) {
+		t.Errorf("ChangedFiles(\"\", c3) = %v, %v; want every file of c3", all, err)
+	}
 	if moved, err := r.FetchChanges(context.Background()); err != nil || len(moved) != 0 {
 		t.Errorf("FetchChanges when up to date = %v, %v; want nothing moved", moved, err)
 	}
