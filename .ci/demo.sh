@@ -47,7 +47,18 @@ run_gitplane() {
     $gp render $DEMO/repo --env $env -o $DEMO/rendered/$env >/dev/null
     echo ">> gitplane render --env $env: $(ls $DEMO/rendered/$env | wc -l) objects in $DEMO/rendered/$env"
   done
-  echo ">> the apply engine (gitplane apply) is not built yet: nothing is written to the cluster"
+  local env=staging
+  echo ">> gitplane apply $DEMO/repo --env $env --prune (first sync: everything is created)"
+  $gp apply $DEMO/repo --env $env --prune
+  echo ">> gitplane apply again: a no-op, nothing is written"
+  $gp apply $DEMO/repo --env $env --prune | tail -1
+  echo ">> change one spec: models/llama.yaml gets a new image tag"
+  sed -i -E 's#(image: [^:]+:)[^ ]+#\1demo-'"$(date +%s)"'#' $DEMO/repo/models/llama.yaml
+  git -C $DEMO/repo -c user.name=demo -c user.email=demo@gitplane.dev commit -qam "llama: new image"
+  echo ">> gitplane diff $DEMO/repo --env $env (exit 1: there are changes)"
+  $gp diff $DEMO/repo --env $env --color=always || [ $? -eq 1 ]
+  echo ">> gitplane apply $DEMO/repo --env $env --prune"
+  $gp apply $DEMO/repo --env $env --prune
 }
 
 case "${1:-up}" in

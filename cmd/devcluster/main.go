@@ -13,6 +13,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
@@ -38,6 +44,11 @@ func run(kubeconfigPath string, log *slog.Logger) error {
 			log.Error("stopping control plane", "error", err)
 		}
 	}()
+	// A real cluster has Istio installed, which owns the ingress gateway's
+	// namespace; gitplane renders objects into it but does not create it.
+	if err := createNamespace(ctx, env.Config, "istio-system"); err != nil {
+		return err
+	}
 	kubeconfig, err := env.KubeConfig()
 	if err != nil {
 		return err
@@ -48,5 +59,17 @@ func run(kubeconfigPath string, log *slog.Logger) error {
 	log.Info("control plane ready", "apiserver", env.Config.Host, "crds", len(env.CRDs), "kubeconfig", kubeconfigPath)
 	<-ctx.Done()
 	log.Info("stopping control plane")
+	return nil
+}
+
+func createNamespace(ctx context.Context, cfg *rest.Config, name string) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", name, err)
+	}
 	return nil
 }
