@@ -83,41 +83,37 @@ func New(t testing.TB, opts Options) *Server {
 func (s *Server) BaseURL() string { return s.URL + "/" }
 
 // middleware strips the Enterprise prefix, checks the token, answers
-// unknown routes as GitHub does and records the call.
+// unknown routes as GitHub does and records the call. The response is
+// buffered so the call is recorded before the client can see the answer.
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = "/" + strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/api/v3"), "/")
-		rw := &recordingWriter{ResponseWriter: w, code: http.StatusOK}
-		defer func() { s.record(Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Code: rw.code}) }()
+		rec := httptest.NewRecorder()
 		s.mu.Lock()
 		fail := s.failCode
 		s.mu.Unlock()
 		switch _, pattern := mux.Handler(r); {
 		case fail != 0:
-			writeError(rw, fail, http.StatusText(fail))
+			writeError(rec, fail, http.StatusText(fail))
 		case s.opts.Token != "" && !s.authorized(r):
-			writeError(rw, http.StatusUnauthorized, "Bad credentials")
+			writeError(rec, http.StatusUnauthorized, "Bad credentials")
 		case pattern == "":
-			writeError(rw, http.StatusNotFound, "Not Found")
+			writeError(rec, http.StatusNotFound, "Not Found")
 		default:
-			mux.ServeHTTP(rw, r)
+			mux.ServeHTTP(rec, r)
 		}
+		s.record(Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Code: rec.Code})
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
 
 func (s *Server) authorized(r *http.Request) bool {
 	auth := r.Header.Get("Authorization")
 	return auth == "Bearer "+s.opts.Token || auth == "token "+s.opts.Token
-}
-
-type recordingWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *recordingWriter) WriteHeader(code int) {
-	w.code = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 func (s *Server) record(c Call) {
