@@ -22,13 +22,13 @@ func Key(o *unstructured.Unstructured) string {
 
 // rank orders kinds: CRDs, Namespaces, other cluster-scoped objects, then
 // namespaced ones. Objects without a namespace count as cluster-scoped.
-func rank(o *unstructured.Unstructured) int {
+func rank(kind, group, namespace string) int {
 	switch {
-	case o.GetKind() == "CustomResourceDefinition":
+	case kind == "CustomResourceDefinition":
 		return 0
-	case o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "":
+	case kind == "Namespace" && group == "":
 		return 1
-	case o.GetNamespace() == "":
+	case namespace == "":
 		return 2
 	}
 	return 3
@@ -42,10 +42,12 @@ type sortKey struct {
 }
 
 func sortKeyOf(o *unstructured.Unstructured) sortKey {
-	return sortKey{rank(o), o.GetNamespace(), o.GetKind(), o.GroupVersionKind().Group, o.GetName()}
+	k := sortKey{namespace: o.GetNamespace(), kind: o.GetKind(), group: o.GroupVersionKind().Group, name: o.GetName()}
+	k.rank = rank(k.kind, k.group, k.namespace)
+	return k
 }
 
-func compareSortKeys(a, b sortKey) int {
+func compareSortKeys(a, b *sortKey) int {
 	return cmp.Or(
 		cmp.Compare(a.rank, b.rank),
 		cmp.Compare(a.namespace, b.namespace),
@@ -61,22 +63,25 @@ func Sort(objs []*unstructured.Unstructured) {
 	sortWithKeys(objs)
 }
 
-// sortWithKeys sorts objs and returns their sort keys, in the new order.
+// sortWithKeys sorts objs stably and returns their sort keys, in the new
+// order. It sorts positions, with the old position as the last criterion,
+// which is as stable as a stable sort and moves less memory.
 func sortWithKeys(objs []*unstructured.Unstructured) []sortKey {
-	type entry struct {
-		key sortKey
-		obj *unstructured.Unstructured
-	}
-	entries := make([]entry, len(objs))
-	for i, o := range objs {
-		entries[i] = entry{sortKeyOf(o), o}
-	}
-	slices.SortStableFunc(entries, func(a, b entry) int { return compareSortKeys(a.key, b.key) })
 	keys := make([]sortKey, len(objs))
-	for i, e := range entries {
-		objs[i], keys[i] = e.obj, e.key
+	order := make([]int, len(objs))
+	for i, o := range objs {
+		keys[i], order[i] = sortKeyOf(o), i
 	}
-	return keys
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(compareSortKeys(&keys[a], &keys[b]), cmp.Compare(a, b))
+	})
+	sorted := make([]*unstructured.Unstructured, len(objs))
+	sortedKeys := make([]sortKey, len(objs))
+	for i, j := range order {
+		sorted[i], sortedKeys[i] = objs[j], keys[j]
+	}
+	copy(objs, sorted)
+	return sortedKeys
 }
 
 // YAML writes objects as one YAML stream, each document behind "---".
