@@ -15,10 +15,9 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/render"
 )
 
@@ -117,11 +116,10 @@ func kubectlApply(b *testing.B, cfg *rest.Config, objs []*unstructured.Unstructu
 		b.Fatal(err)
 	}
 	manifest := filepath.Join(dir, "objects.yaml")
-	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(manifest, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	writeKubeconfig(b, cfg, kubeconfig)
+	kubeconfig := testenv.Kubeconfig(b, cfg)
 	var stderr bytes.Buffer
 	cmd := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
 	cmd.Stderr = &stderr
@@ -151,17 +149,6 @@ func tail(b []byte) []byte {
 		return b[len(b)-2000:]
 	}
 	return b
-}
-
-func writeKubeconfig(b *testing.B, cfg *rest.Config, path string) {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["local"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: "admin"}
-	kc.CurrentContext = "local"
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // benchRepo is one Environment and n Models spread over seven namespaces,

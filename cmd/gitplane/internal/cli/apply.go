@@ -26,8 +26,9 @@ from the cluster, with server-side apply as field manager "gitplane", in
 stages: CRDs and Namespaces, other cluster-scoped objects, namespaced objects.
 --prune deletes objects gitplane applied earlier that left Git (see
 docs/operations.md for the guards). --wait waits for the objects to become
-healthy. Invalid specs or objects the API server rejects stop apply before it
-writes anything.`,
+healthy. Invalid specs stop apply before it talks to the cluster. Objects the
+API server rejects are listed and the exit status is 2; the rest is applied
+(run with --dry-run first to have the server check every object).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
