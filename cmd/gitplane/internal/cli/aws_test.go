@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	examples      = "../../../../examples/specs"
+	awsSpecs      = "../../../../examples/specs"
 	stagingIssuer = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 )
 
@@ -38,7 +38,7 @@ func fakeAWSEnv(t *testing.T, iamURL, ec2URL string) {
 	t.Setenv("AWS_ENDPOINT_URL_EC2", ec2URL)
 }
 
-func run(args ...string) (code int, stdout, stderr string) {
+func runAWS(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = Run(args, &out, &errOut)
 	return code, out.String(), errOut.String()
@@ -49,23 +49,23 @@ func TestIAMTrustPolicy(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"iam", "trust-policy", examples, "--env", "staging"}, []string{
+		{[]string{"iam", "trust-policy", awsSpecs, "--env", "staging"}, []string{
 			`"arn:aws:iam::111122223333:role/ml-ai-gateway": {`,
 			`"Federated": "arn:aws:iam::111122223333:oidc-provider/` + stagingIssuer + `"`,
 			`"` + stagingIssuer + `:sub": "system:serviceaccount:models:llama-3-8b"`,
 			`"` + stagingIssuer + `:aud": "sts.amazonaws.com"`,
 		}},
-		{[]string{"iam", "trust-policy", examples, "--env", "staging", "--role", "arn:aws:iam::111122223333:role/ml-ai-gateway"}, []string{
+		{[]string{"iam", "trust-policy", awsSpecs, "--env", "staging", "--role", "arn:aws:iam::111122223333:role/ml-ai-gateway"}, []string{
 			"{\n  \"Version\": \"2012-10-17\",",
 			`:sub": "system:serviceaccount:ai-gateway:ai"`,
 		}},
-		{[]string{"iam", "trust-policy", examples, "--env", "staging", "--terraform"}, []string{
+		{[]string{"iam", "trust-policy", awsSpecs, "--env", "staging", "--terraform"}, []string{
 			"# arn:aws:iam::111122223333:role/ml-llama-3-8b\nresource \"aws_iam_role\" \"ml_llama_3_8b\" {\n  name = \"ml-llama-3-8b\"\n  assume_role_policy = jsonencode({",
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args[3:], " "), func(t *testing.T) {
-			code, out, errOut := run(tc.args...)
+			code, out, errOut := runAWS(tc.args...)
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -76,7 +76,7 @@ func TestIAMTrustPolicy(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errOut := run("iam", "trust-policy", examples, "--env", "staging", "--role", "arn:aws:iam::111122223333:role/nobody"); code != ExitFailure || !strings.Contains(errOut, "uses role") {
+	if code, _, errOut := runAWS("iam", "trust-policy", awsSpecs, "--env", "staging", "--role", "arn:aws:iam::111122223333:role/nobody"); code != ExitFailure || !strings.Contains(errOut, "uses role") {
 		t.Errorf("unknown --role: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -90,7 +90,7 @@ func TestIAMCheck(t *testing.T) {
 	fake := awstest.NewIAM(t, "111122223333", awstest.Role{Name: "ml-ai-gateway", TrustPolicy: good})
 	fakeAWSEnv(t, fake.URL, "")
 
-	code, out, errOut := run("iam", "check", examples, "--env", "staging")
+	code, out, errOut := runAWS("iam", "check", awsSpecs, "--env", "staging")
 	if code != ExitFound || !strings.Contains(errOut, "1 IRSA problem(s)") {
 		t.Errorf("exit %d, stderr %q; want exit 1 and one problem", code, errOut)
 	}
@@ -101,7 +101,7 @@ func TestIAMCheck(t *testing.T) {
 		t.Errorf("GetRole called %d times, want 2", calls)
 	}
 
-	code, out, errOut = run("iam", "check", examples, "--env", "staging", "--skip-aws")
+	code, out, errOut = runAWS("iam", "check", awsSpecs, "--env", "staging", "--skip-aws")
 	if code != ExitOK || out != "" || !strings.Contains(errOut, "notice: AWS checks skipped (--skip-aws)") || fake.Calls("GetRole") != 2 {
 		t.Errorf("--skip-aws: exit %d, stdout %q, stderr %q, %d GetRole calls", code, out, errOut, fake.Calls("GetRole"))
 	}
@@ -117,7 +117,7 @@ func TestCost(t *testing.T) {
 		[]awstest.SpotPrice{{InstanceType: "g6.2xlarge", AZ: "us-east-1b", USD: "0.3100", Time: time.Now().Add(-time.Hour)}})
 	fakeAWSEnv(t, "", fake.URL)
 
-	code, out, errOut := run("cost", examples, "--env", "staging")
+	code, out, errOut := runAWS("cost", awsSpecs, "--env", "staging")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -126,7 +126,7 @@ func TestCost(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, errOut = run("cost", examples, "--env", "staging", "--skip-aws")
+	code, out, errOut = runAWS("cost", awsSpecs, "--env", "staging", "--skip-aws")
 	if code != ExitOK || !strings.Contains(out, "no spot prices (offline)") || !strings.Contains(errOut, "--skip-aws") {
 		t.Errorf("--skip-aws: exit %d, stderr %q, output:\n%s", code, errOut, out)
 	}
@@ -134,7 +134,7 @@ func TestCost(t *testing.T) {
 
 func TestEKSToken(t *testing.T) {
 	fakeAWSEnv(t, "", "")
-	code, out, errOut := run("eks", "token", "--cluster", "ml-staging", "--region", "eu-west-1")
+	code, out, errOut := runAWS("eks", "token", "--cluster", "ml-staging", "--region", "eu-west-1")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -165,7 +165,7 @@ func TestEKSKubeconfig(t *testing.T) {
 		CAData: base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n"))})
 	fakeAWSEnv(t, "", "")
 	t.Setenv("AWS_ENDPOINT_URL_EKS", fake.URL)
-	code, out, errOut := run("eks", "kubeconfig", "--cluster", "ml-staging")
+	code, out, errOut := runAWS("eks", "kubeconfig", "--cluster", "ml-staging")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -184,7 +184,7 @@ func TestEKSKubeconfig(t *testing.T) {
 	if got := strings.Join(user.Exec.Args, " "); user.Exec.Command != "gitplane" || got != "eks token --cluster ml-staging --region us-east-1" {
 		t.Errorf("exec %s %s", user.Exec.Command, got)
 	}
-	if code, _, errOut := run("eks", "kubeconfig", "--cluster", "nope"); code != ExitFailure || !strings.Contains(errOut, "ResourceNotFoundException") {
+	if code, _, errOut := runAWS("eks", "kubeconfig", "--cluster", "nope"); code != ExitFailure || !strings.Contains(errOut, "ResourceNotFoundException") {
 		t.Errorf("unknown cluster: exit %d, stderr %q", code, errOut)
 	}
 }
