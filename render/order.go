@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -34,54 +36,64 @@ func rank(kind, group, namespace string) int {
 	return 3
 }
 
-// sortKey holds what Sort compares, read once per object.
-type sortKey struct {
-	rank                   int
-	namespace, kind, group string
-	name                   string
+// sortKey is what Sort compares, as one string: rank, namespace, kind,
+// group and name joined by NUL bytes, which none of them contains, so that
+// comparing keys compares the fields in turn.
+func sortKey(o *unstructured.Unstructured) string {
+	ns, kind, group := o.GetNamespace(), o.GetKind(), o.GroupVersionKind().Group
+	return strings.Join([]string{strconv.Itoa(rank(kind, group, ns)), ns, kind, group, o.GetName()}, "\x00")
 }
 
-func sortKeyOf(o *unstructured.Unstructured) sortKey {
-	k := sortKey{namespace: o.GetNamespace(), kind: o.GetKind(), group: o.GroupVersionKind().Group, name: o.GetName()}
-	k.rank = rank(k.kind, k.group, k.namespace)
-	return k
+func sortKeys(objs []*unstructured.Unstructured) []string {
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = sortKey(o)
+	}
+	return keys
 }
 
-func compareSortKeys(a, b *sortKey) int {
-	return cmp.Or(
-		cmp.Compare(a.rank, b.rank),
-		cmp.Compare(a.namespace, b.namespace),
-		cmp.Compare(a.kind, b.kind),
-		cmp.Compare(a.group, b.group),
-		cmp.Compare(a.name, b.name),
-	)
+// keysAfter returns the sort keys of objs, reusing those of the objects
+// that were in before (with keys).
+func keysAfter(objs, before []*unstructured.Unstructured, keys []string) []string {
+	known := make(map[*unstructured.Unstructured]string, len(before))
+	for i, o := range before {
+		known[o] = keys[i]
+	}
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		k, ok := known[o]
+		if !ok {
+			k = sortKey(o)
+		}
+		out[i] = k
+	}
+	return out
 }
 
 // Sort puts objects in apply order: rank, then namespace, kind, group, name.
 // The sort is stable.
 func Sort(objs []*unstructured.Unstructured) {
-	sortWithKeys(objs)
+	sortByKeys(objs, sortKeys(objs))
 }
 
-// sortWithKeys sorts objs stably and returns their sort keys, in the new
-// order. It sorts positions, with the old position as the last criterion,
-// which is as stable as a stable sort and moves less memory.
-func sortWithKeys(objs []*unstructured.Unstructured) []sortKey {
-	keys := make([]sortKey, len(objs))
+// sortByKeys sorts objs and keys, their sort keys, stably by key. It sorts
+// positions with the old position as the last criterion, which is as
+// stable as a stable sort and moves less memory.
+func sortByKeys(objs []*unstructured.Unstructured, keys []string) {
 	order := make([]int, len(objs))
-	for i, o := range objs {
-		keys[i], order[i] = sortKeyOf(o), i
+	for i := range order {
+		order[i] = i
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Or(compareSortKeys(&keys[a], &keys[b]), cmp.Compare(a, b))
+		return cmp.Or(strings.Compare(keys[a], keys[b]), cmp.Compare(a, b))
 	})
 	sorted := make([]*unstructured.Unstructured, len(objs))
-	sortedKeys := make([]sortKey, len(objs))
+	sortedKeys := make([]string, len(objs))
 	for i, j := range order {
 		sorted[i], sortedKeys[i] = objs[j], keys[j]
 	}
 	copy(objs, sorted)
-	return sortedKeys
+	copy(keys, sortedKeys)
 }
 
 // YAML writes objects as one YAML stream, each document behind "---".

@@ -27,12 +27,18 @@ type Result struct {
 // for concurrent use.
 type Renderer struct {
 	mu    sync.Mutex
-	cache map[string]map[string][]*unstructured.Unstructured // env → unit key → objects
+	cache map[string]map[string]unitOutput // env → unit key → output
+}
+
+// unitOutput is a unit's objects and their sort keys.
+type unitOutput struct {
+	objs []*unstructured.Unstructured
+	keys []string
 }
 
 // NewRenderer returns a Renderer with an empty cache.
 func NewRenderer() *Renderer {
-	return &Renderer{cache: map[string]map[string][]*unstructured.Unstructured{}}
+	return &Renderer{cache: map[string]map[string]unitOutput{}}
 }
 
 // Render renders one Environment of a validated repository. fsys is the
@@ -43,16 +49,19 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 		return nil, fmt.Errorf("no Environment %q in the repository (have: %s)", envName, envNames(repo))
 	}
 	units := planUnits(repo, env)
-	objs, err := r.renderUnits(ctx, env.Metadata.Name, units)
+	objs, keys, err := r.renderUnits(ctx, env.Metadata.Name, units)
 	if err != nil {
 		return nil, err
 	}
 	if env.Spec.Overlay != "" {
+		before := objs
 		if objs, err = applyOverlay(objs, fsys, env); err != nil {
 			return nil, err
 		}
+		keys = keysAfter(objs, before, keys)
 	}
-	if err := checkUnique(objs, sortWithKeys(objs)); err != nil {
+	sortByKeys(objs, keys)
+	if err := checkUnique(objs, keys); err != nil {
 		return nil, err
 	}
 	return &Result{Env: env, Objects: objs}, nil
@@ -68,45 +77,46 @@ func Render(ctx context.Context, fsys fs.FS, envName string) (*Result, error) {
 	return NewRenderer().Render(ctx, repo, fsys, envName)
 }
 
-// renderUnits returns every unit's objects, from the cache when the unit's
-// inputs are unchanged and rendered otherwise. The cache keeps what this
-// render used.
-func (r *Renderer) renderUnits(ctx context.Context, env string, units []*unit) ([]*unstructured.Unstructured, error) {
+// renderUnits returns every unit's objects and their sort keys, from the
+// cache when the unit's inputs are unchanged and rendered otherwise. The
+// cache keeps what this render used.
+func (r *Renderer) renderUnits(ctx context.Context, env string, units []*unit) ([]*unstructured.Unstructured, []string, error) {
 	r.mu.Lock()
 	old := r.cache[env]
 	r.mu.Unlock()
 	keys := make([]string, len(units))
 	outs := make([][]*unstructured.Unstructured, len(units))
+	next := make(map[string]unitOutput, len(units))
 	var missing []int
 	for i, u := range units {
 		key, err := u.key()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		keys[i] = key
 		if out, ok := old[key]; ok {
-			outs[i] = out
+			outs[i] = out.objs
+			next[key] = out
 		} else {
 			missing = append(missing, i)
 		}
 	}
 	if err := renderMissing(ctx, units, missing, outs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	next := make(map[string][]*unstructured.Unstructured, len(units))
-	total := 0
-	for i, out := range outs {
-		next[keys[i]] = out
-		total += len(out)
+	for _, i := range missing {
+		next[keys[i]] = unitOutput{objs: outs[i], keys: sortKeys(outs[i])}
 	}
 	r.mu.Lock()
 	r.cache[env] = next
 	r.mu.Unlock()
-	objs := make([]*unstructured.Unstructured, 0, total)
-	for _, out := range outs {
-		objs = append(objs, out...)
+	var objs []*unstructured.Unstructured
+	var sk []string
+	for _, k := range keys {
+		objs = append(objs, next[k].objs...)
+		sk = append(sk, next[k].keys...)
 	}
-	return objs, nil
+	return objs, sk, nil
 }
 
 // planUnits lists the units of an Environment: its shared objects, then each
@@ -179,7 +189,7 @@ func envNames(repo *schema.Repo) string {
 
 // checkUnique fails when two specs render the same object. objs are
 // sorted, with their sort keys in keys, so that equal objects are adjacent.
-func checkUnique(objs []*unstructured.Unstructured, keys []sortKey) error {
+func checkUnique(objs []*unstructured.Unstructured, keys []string) error {
 	for i := 1; i < len(objs); i++ {
 		if keys[i] == keys[i-1] {
 			return fmt.Errorf("%s is rendered twice: by %s and by %s", Key(objs[i]),

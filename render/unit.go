@@ -5,8 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
-	"io"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -30,37 +29,39 @@ type unit struct {
 // key is the unit's cache key: a hash of its inputs. Specs read by schema
 // count by their digest (a hash of the document); others by their JSON.
 func (u *unit) key() (string, error) {
-	h := sha256.New()
-	writeField(h, generatorVersion, u.env, u.source, u.what)
+	b := make([]byte, 0, 512)
+	b = appendFields(b, generatorVersion, u.env, u.source, u.what)
 	for _, s := range u.deps {
-		if err := writeSpec(h, s); err != nil {
+		var err error
+		if b, err = appendSpec(b, s); err != nil {
 			return "", fmt.Errorf("hashing %s: %w", u.what, err)
 		}
 	}
-	writeField(h, u.extra...)
-	return hex.EncodeToString(h.Sum(nil)), nil
+	b = appendFields(b, u.extra...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
-// writeField writes each string with its length, so that no two lists of
-// strings hash alike.
-func writeField(h io.Writer, values ...string) {
+// appendFields appends each string with its length, so that no two lists
+// of strings read alike, and ends the list.
+func appendFields(b []byte, values ...string) []byte {
 	for _, v := range values {
-		fmt.Fprintf(h, "%d:%s", len(v), v)
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
 	}
-	io.WriteString(h, "|")
+	return append(b, '|')
 }
 
-func writeSpec(h hash.Hash, s schema.Spec) error {
+func appendSpec(b []byte, s schema.Spec) ([]byte, error) {
 	if d := s.GetSource().Digest; d != "" {
-		writeField(h, s.GetKind(), "digest", d)
-		return nil
+		return appendFields(b, s.GetKind(), "digest", d), nil
 	}
 	data, err := json.Marshal(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	writeField(h, s.GetKind(), "json", string(data))
-	return nil
+	return appendFields(b, s.GetKind(), "json", string(data)), nil
 }
 
 // objects generates the unit's objects, before kustomize.
