@@ -19,6 +19,7 @@ type Report struct {
 	Findings []irsa.Finding
 	Cost     *pricing.CostChange // nil when not estimated
 	Source   string              // where prices come from
+	Catalog  []string            // how the region's instance types differ from the embedded catalog
 }
 
 // Change is one Environment's side of a change: the head revision's repo
@@ -41,7 +42,7 @@ func (c *Checker) Check(ctx context.Context, ch Change) (Report, error) {
 	if note != "" {
 		r.Notices = append(r.Notices, note)
 	}
-	r.Source = prices.Source
+	r.Source, r.Catalog = prices.Source, prices.Changes
 	after, err := pricing.Environment(ch.Head, r.Env, prices)
 	if err != nil {
 		return r, err
@@ -92,6 +93,13 @@ func (r Report) Markdown() string {
 	}
 	if r.Cost != nil {
 		b.WriteString(r.Cost.Markdown(r.Source))
+	}
+	if len(r.Catalog) > 0 {
+		fmt.Fprintf(&b, "\n<details><summary>%d differences between EC2 in this region and the embedded catalog</summary>\n\n", len(r.Catalog))
+		for _, c := range r.Catalog {
+			fmt.Fprintf(&b, "- %s\n", c)
+		}
+		b.WriteString("\n</details>\n")
 	}
 	return b.String()
 }
