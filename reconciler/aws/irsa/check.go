@@ -116,10 +116,11 @@ type result struct {
 func evaluate(conds Conditions, key, value string) result {
 	r := result{ok: true}
 	for _, op := range sortedKeys(conds) {
-		for k, values := range conds[op] {
+		for _, k := range sortedKeys(conds[op]) {
 			if !strings.EqualFold(k, key) {
 				continue
 			}
+			values := conds[op][k]
 			r.tested = append(r.tested, op+" "+quoteAll(values))
 			if !operatorHolds(op, values, value) {
 				r.ok = false

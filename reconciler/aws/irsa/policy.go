@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // PolicyVersion is the IAM policy language version gitplane writes.
@@ -49,7 +50,11 @@ type Statements []Statement
 // ParsePolicy reads a policy document, URL-decoding it first when it is
 // URL-encoded as iam:GetRole returns AssumeRolePolicyDocument.
 func ParsePolicy(doc string) (*Policy, error) {
-	if dec, err := url.PathUnescape(doc); err == nil {
+	if !strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		dec, err := url.PathUnescape(doc)
+		if err != nil {
+			return nil, fmt.Errorf("URL-decoding policy document: %w", err)
+		}
 		doc = dec
 	}
 	var p Policy

@@ -152,3 +152,23 @@ func TestRoleName(t *testing.T) {
 		}
 	}
 }
+
+// TestParsePolicyForms reads a policy URL-encoded as iam:GetRole returns it
+// and as plain JSON whose values contain a percent sign.
+func TestParsePolicyForms(t *testing.T) {
+	plain := `{"Version":"2012-10-17","Statement":{"Sid":"100%","Effect":"Allow","Principal":"*","Action":"sts:AssumeRoleWithWebIdentity"}}`
+	encoded := "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Sid%22%3A%22100%25%22%2C%22Effect%22%3A%22Allow%22%2C" +
+		"%22Principal%22%3A%22%2A%22%2C%22Action%22%3A%22sts%3AAssumeRoleWithWebIdentity%22%7D%7D"
+	for _, doc := range []string{plain, encoded} {
+		p, err := irsa.ParsePolicy(doc)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if len(p.Statement) != 1 || p.Statement[0].Sid != "100%" || !p.Statement[0].Principal.Any {
+			t.Errorf("%s: parsed %+v", doc, p)
+		}
+	}
+	if _, err := irsa.ParsePolicy("%7B%ZZ"); err == nil {
+		t.Error("bad URL encoding accepted")
+	}
+}
