@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 )
@@ -37,12 +37,14 @@ func (e *Engine) guardNamespaces(ctx context.Context, plan *Plan) error {
 		return err
 	}
 	for _, i := range idx {
-		foreign, err := e.foreignObjects(ctx, plan.Changes[i].Ref.Name, plan.Environment, resources)
-		if err != nil {
+		foreign, unseen, err := e.foreignObjects(ctx, plan.Changes[i].Ref.Name, plan.Environment, resources)
+		switch {
+		case err != nil:
 			return err
-		}
-		if len(foreign) > 0 {
+		case len(foreign) > 0:
 			plan.Changes[i].Blocked = fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", "))
+		case len(unseen) > 0:
+			plan.Changes[i].Blocked = fmt.Sprintf("cannot tell whether the namespace holds objects gitplane does not own: listing %s is forbidden; grant gitplane list on them or delete the namespace by hand", strings.Join(unseen, ", "))
 		}
 	}
 	return nil
@@ -73,35 +75,39 @@ func (e *Engine) namespacedResources() ([]schema.GroupVersionResource, error) {
 
 // foreignObjects names up to five objects in the namespace that are neither
 // gitplane's (for this Environment), owned by another object, nor created by
-// Kubernetes itself.
-func (e *Engine) foreignObjects(ctx context.Context, ns, env string, resources []schema.GroupVersionResource) ([]string, error) {
-	var found []string
+// Kubernetes itself, and the resources it was not allowed to list. Lists
+// are metadata-only: Secrets' values are never read.
+func (e *Engine) foreignObjects(ctx context.Context, ns, env string, resources []schema.GroupVersionResource) (found, unseen []string, err error) {
 	for _, gvr := range resources {
-		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-			return e.client.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		list, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*metav1.PartialObjectMetadataList, error) {
+			return e.meta.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 		})
-		if err != nil {
-			return nil, fmt.Errorf("listing %s in namespace %s: %w", gvr.GroupResource(), ns, err)
+		if apierrors.IsForbidden(err) {
+			unseen = append(unseen, gvr.GroupResource().String())
+			continue
 		}
-		for _, o := range list.Items {
-			if isForeign(&o, env) {
-				found = append(found, fmt.Sprintf("%s/%s", gvr.GroupResource(), o.GetName()))
+		if err != nil {
+			return nil, nil, fmt.Errorf("listing %s in namespace %s: %w", gvr.GroupResource(), ns, err)
+		}
+		for i := range list.Items {
+			if isForeign(&list.Items[i].ObjectMeta, gvr.Resource, env) {
+				found = append(found, fmt.Sprintf("%s/%s", gvr.GroupResource(), list.Items[i].Name))
 				if len(found) == 5 {
-					return found, nil
+					return found, unseen, nil
 				}
 			}
 		}
 	}
-	return found, nil
+	return found, unseen, nil
 }
 
-func isForeign(o *unstructured.Unstructured, env string) bool {
-	if o.GetLabels()[LabelEnvironment] == env || len(o.GetOwnerReferences()) > 0 {
+func isForeign(o *metav1.ObjectMeta, resource, env string) bool {
+	if o.Labels[LabelEnvironment] == env || len(o.OwnerReferences) > 0 {
 		return false
 	}
 	switch {
-	case o.GetKind() == "ServiceAccount" && o.GetName() == "default",
-		o.GetKind() == "ConfigMap" && (o.GetName() == "kube-root-ca.crt" || o.GetName() == "istio-ca-root-cert"):
+	case resource == "serviceaccounts" && o.Name == "default",
+		resource == "configmaps" && (o.Name == "kube-root-ca.crt" || o.Name == "istio-ca-root-cert"):
 		return false
 	}
 	return true
