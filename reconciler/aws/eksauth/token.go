@@ -85,6 +85,7 @@ type clockedPresigner struct {
 	clock  clock.PassiveClock
 }
 
+// PresignHTTP implements sts.HTTPPresignerV4, replacing the signing time.
 func (p clockedPresigner) PresignHTTP(ctx context.Context, creds aws.Credentials, r *http.Request,
 	payloadHash, service, region string, _ time.Time, optFns ...func(*v4.SignerOptions),
 ) (string, http.Header, error) {

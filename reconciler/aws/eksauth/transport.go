@@ -25,6 +25,7 @@ func WrapTransport(src *TokenSource) func(http.RoundTripper) http.RoundTripper {
 	}
 }
 
+// RoundTrip sends req with the current token as its bearer token.
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	tok, err := t.src.Token(req.Context())
 	if err != nil {
