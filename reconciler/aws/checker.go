@@ -24,6 +24,9 @@ import (
 type Options struct {
 	Skip    bool   // --skip-aws: no AWS calls at all
 	Profile string // shared-config profile; empty: AWS_PROFILE or default
+	// Region is the default region, used by credential providers that call
+	// STS (web identity, SSO); calls for an Environment use its region.
+	Region string
 }
 
 // Checker runs the AWS checks of one gitplane run. A disabled Checker does
@@ -74,7 +77,7 @@ func New(ctx context.Context, opts Options, extra ...Option) *Checker {
 	if opts.Skip {
 		return disabled("AWS checks skipped (--skip-aws): no IRSA preflight; costs from the embedded catalog", extra)
 	}
-	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opts.Profile})
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Profile: opts.Profile, Region: opts.Region})
 	if err == nil {
 		err = awsconfig.CheckCredentials(ctx, cfg)
 	}

@@ -32,7 +32,7 @@ ec2:DescribeSpotPriceHistory in the Environment's region; otherwise (or with
 			if i < 0 {
 				return fmt.Errorf("no Environment %q in %s", env, dirArg(args))
 			}
-			prices, note := aws.checker(cmd).Prices(cmd.Context(), repo.Environments[i])
+			prices, note := aws.checker(cmd, repo.Environments[i]).Prices(cmd.Context(), repo.Environments[i])
 			if note != "" {
 				fmt.Fprintln(cmd.ErrOrStderr(), "notice:", note)
 			}

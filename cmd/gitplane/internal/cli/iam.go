@@ -13,6 +13,7 @@ import (
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/aws/irsa"
 	"github.com/gitplane/gitplane/render"
+	"github.com/gitplane/gitplane/schema"
 )
 
 func newIAMCommand() *cobra.Command {
@@ -120,8 +121,8 @@ func (f *awsFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.profile, "profile", "", "AWS shared-config profile")
 }
 
-func (f *awsFlags) checker(cmd *cobra.Command) *gpaws.Checker {
-	chk := gpaws.New(cmd.Context(), gpaws.Options{Skip: f.skip, Profile: f.profile})
+func (f *awsFlags) checker(cmd *cobra.Command, env *schema.Environment) *gpaws.Checker {
+	chk := gpaws.New(cmd.Context(), gpaws.Options{Skip: f.skip, Profile: f.profile, Region: env.Spec.Cluster.Region})
 	if n := chk.Notice(); n != "" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "notice:", n)
 	}
@@ -145,7 +146,7 @@ provider. Exit status: 0 no problems (or AWS checks off), 1 problems found,
 			if err != nil {
 				return err
 			}
-			rep := gpaws.Report{Env: env, Findings: aws.checker(cmd).Preflight(cmd.Context(), res.Env, res.Objects)}
+			rep := gpaws.Report{Env: env, Findings: aws.checker(cmd, res.Env).Preflight(cmd.Context(), res.Env, res.Objects)}
 			fmt.Fprint(cmd.OutOrStdout(), rep.Text())
 			if rep.HasErrors() {
 				return found(fmt.Errorf("%d IRSA problem(s) in Environment %s", len(rep.Findings), env))
