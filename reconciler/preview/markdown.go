@@ -1,0 +1,284 @@
+package preview
+
+import (
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/gitplane/gitplane/reconciler"
+)
+
+// MarkdownOptions say how to write the preview document.
+type MarkdownOptions struct {
+	// Title is the document's heading; default "gitplane preview".
+	Title string
+	// Footer is appended at the end (e.g. "Updated for abc1234 at ...").
+	Footer string
+}
+
+// Markdown writes one document for all Environments of a change: a summary
+// table, then per Environment its notes, validation and server errors, spec
+// summaries, risks, cost and the diffs in collapsible blocks. It is meant
+// for a GitHub comment; github.SplitMarkdown cuts it into comments that fit.
+func Markdown(previews []*EnvPreview, opts MarkdownOptions) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s\n\n", cmpOr(opts.Title, "gitplane preview"))
+	writeHeader(&b, previews)
+	if len(previews) == 0 {
+		b.WriteString("This change touches no Environment.\n")
+	} else {
+		writeSummaryTable(&b, previews)
+	}
+	for _, p := range previews {
+		writeEnvironment(&b, p)
+	}
+	if opts.Footer != "" {
+		fmt.Fprintf(&b, "\n---\n%s\n", opts.Footer)
+	}
+	return b.String()
+}
+
+// writeHeader names the head commit and the mode.
+func writeHeader(b *strings.Builder, previews []*EnvPreview) {
+	var parts []string
+	if len(previews) > 0 && previews[0].HeadSHA != "" {
+		parts = append(parts, "Head "+code(short(previews[0].HeadSHA)))
+	}
+	offline := len(previews) > 0
+	for _, p := range previews {
+		offline = offline && p.Offline
+	}
+	if offline {
+		parts = append(parts, "offline: the head's render compared with the base's, no cluster")
+	} else if len(previews) > 0 {
+		parts = append(parts, "planned against the live cluster (server-side dry-run, nothing written)")
+	}
+	if len(parts) > 0 {
+		b.WriteString(strings.Join(parts, " · ") + "\n\n")
+	}
+}
+
+func writeSummaryTable(b *strings.Builder, previews []*EnvPreview) {
+	b.WriteString("| Environment | Status | Create | Update | Delete | Unchanged | GPU $/month |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|---|\n")
+	for _, p := range previews {
+		create, update, del, unchanged := "—", "—", "—", "—"
+		if p.Plan != nil {
+			s := p.Plan.Summary()
+			create, update, del, unchanged = fmt.Sprint(s.Create), fmt.Sprint(s.Configure), fmt.Sprint(s.Delete), fmt.Sprint(s.Unchanged)
+			if s.Blocked > 0 {
+				del += fmt.Sprintf(" (+%d blocked)", s.Blocked)
+			}
+		}
+		fmt.Fprintf(b, "| [%s](#%s) | %s | %s | %s | %s | %s | %s |\n", p.Env, anchor(p.Env), status(p), create, update, del, unchanged, costCell(p))
+	}
+	b.WriteString("\n")
+}
+
+// status is one cell: what stops the change, what to look at, or ✅.
+func status(p *EnvPreview) string {
+	switch {
+	case len(p.ValidationErrors) > 0:
+		return fmt.Sprintf("❌ %d validation error(s)", len(p.ValidationErrors))
+	case p.RenderError != "":
+		return "❌ render failed"
+	case len(p.ServerErrors) > 0:
+		return fmt.Sprintf("❌ %d rejected by the API server", len(p.ServerErrors))
+	case len(p.Risks) > 0:
+		return fmt.Sprintf("⚠️ %d risk(s)", len(p.Risks))
+	case p.Plan == nil:
+		return "ℹ️ not planned"
+	case !p.Plan.HasChanges():
+		return "✅ no changes"
+	}
+	return "✅ ready"
+}
+
+func writeEnvironment(b *strings.Builder, p *EnvPreview) {
+	fmt.Fprintf(b, "### %s\n\n", p.Env)
+	for _, n := range p.Notes {
+		fmt.Fprintf(b, "> **Note:** %s\n\n", escape(n))
+	}
+	writeValidationErrors(b, p)
+	if p.RenderError != "" {
+		fmt.Fprintf(b, "**❌ The head could not be rendered**\n\n%s\n", fenced("text", p.RenderError))
+	}
+	if len(p.ServerErrors) > 0 {
+		b.WriteString("**❌ Rejected by the API server (dry-run)**\n\n")
+		for _, e := range p.ServerErrors {
+			fmt.Fprintf(b, "- %s\n", escape(e))
+		}
+		b.WriteString("\n")
+	}
+	writeSpecs(b, p)
+	writeRisks(b, p.Risks)
+	writeCost(b, p)
+	if p.Plan != nil {
+		writeDiffs(b, p.Plan)
+	}
+}
+
+func writeValidationErrors(b *strings.Builder, p *EnvPreview) {
+	if len(p.ValidationErrors) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "**❌ %d validation error(s)**: the head does not validate, so nothing was rendered or planned.\n\n", len(p.ValidationErrors))
+	for _, e := range p.ValidationErrors {
+		loc := code(fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col))
+		if p.FileURL != nil {
+			loc = fmt.Sprintf("[%s](%s)", loc, p.FileURL(e.File, e.Line))
+		}
+		msg := escape(e.Message)
+		if e.Path != "" {
+			msg = code(e.Path) + ": " + msg
+		}
+		fmt.Fprintf(b, "- %s %s\n", loc, msg)
+	}
+	b.WriteString("\n")
+}
+
+// writeSpecs lists the changed specs, one bullet each, and the unchanged
+// ones on one line.
+func writeSpecs(b *strings.Builder, p *EnvPreview) {
+	if len(p.Specs) == 0 {
+		return
+	}
+	b.WriteString("**Specs**\n\n")
+	var unchanged []string
+	for _, s := range p.Specs {
+		if s.Action == SpecUnchanged {
+			unchanged = append(unchanged, code(s.Key()))
+			continue
+		}
+		fmt.Fprintf(b, "- %s **%s** %s (%s)", actionIcon(s.Action), s.Kind, code(specName(s)), s.Action)
+		switch {
+		case s.Action == SpecRemoved:
+			fmt.Fprintf(b, " · was in %s", code(s.File))
+		case s.File != "":
+			fmt.Fprintf(b, " · %s", fileLink(p, s.File, s.Line))
+		}
+		b.WriteString("\n")
+		for _, f := range s.Facts {
+			fmt.Fprintf(b, "  - %s\n", factText(f))
+		}
+		if len(s.Other) > 0 {
+			fmt.Fprintf(b, "  - also changed: %s\n", strings.Join(codes(s.Other), ", "))
+		}
+	}
+	if len(unchanged) > 0 {
+		fmt.Fprintf(b, "- Unchanged: %s\n", strings.Join(unchanged, ", "))
+	}
+	b.WriteString("\n")
+}
+
+func specName(s SpecChange) string {
+	if s.Namespace == "" {
+		return s.Name
+	}
+	return s.Namespace + "/" + s.Name
+}
+
+// factText shows a changed fact as "**name**: `before` → `after`".
+func factText(f Fact) string {
+	switch {
+	case f.Changed && f.Before != "":
+		return fmt.Sprintf("**%s**: %s → %s", escape(f.Name), code(f.Before), code(f.Value))
+	case f.Changed:
+		return fmt.Sprintf("**%s**: %s", escape(f.Name), code(f.Value))
+	}
+	return fmt.Sprintf("%s: %s", escape(f.Name), code(f.Value))
+}
+
+func actionIcon(a SpecAction) string {
+	switch a {
+	case SpecAdded:
+		return "🆕"
+	case SpecRemoved:
+		return "🗑️"
+	}
+	return "✏️"
+}
+
+func fileLink(p *EnvPreview, file string, line int) string {
+	if p.FileURL == nil {
+		return code(file)
+	}
+	return fmt.Sprintf("[%s](%s)", code(file), p.FileURL(file, line))
+}
+
+func writeRisks(b *strings.Builder, risks []Risk) {
+	if len(risks) == 0 {
+		return
+	}
+	b.WriteString("**Risks**\n\n")
+	for _, r := range risks {
+		icon := "⚠️"
+		if r.Blocked {
+			icon = "🛑"
+		}
+		what := ""
+		if r.Ref.Kind != "" {
+			what = fmt.Sprintf("%s %s: ", code(r.Ref.String()), r.Action)
+		}
+		suffix := ""
+		if r.Blocked && r.Ref.Kind != "" && !strings.HasPrefix(r.Message, "not carried out") {
+			suffix = " (blocked: not carried out)"
+		}
+		fmt.Fprintf(b, "- %s %s%s%s\n", icon, what, escape(r.Message), suffix)
+	}
+	b.WriteString("\n")
+}
+
+// writeDiffs writes each created, configured or deleted object's diff in a
+// collapsible block.
+func writeDiffs(b *strings.Builder, plan *reconciler.Plan) {
+	n := 0
+	for _, c := range plan.Changes {
+		if c.Diff != "" && c.Action != reconciler.ActionUnchanged {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(b, "**Diffs** (%d object(s))\n\n", n)
+	for _, c := range plan.Changes {
+		if c.Diff == "" || c.Action == reconciler.ActionUnchanged {
+			continue
+		}
+		fmt.Fprintf(b, "<details><summary>%s <code>%s</code> %s</summary>\n\n%s\n</details>\n\n",
+			diffIcon(c), html.EscapeString(c.Ref.String()), html.EscapeString(changeNote(c)), fenced("diff", c.Diff))
+	}
+}
+
+func diffIcon(c reconciler.Change) string {
+	switch {
+	case c.Blocked != "":
+		return "🛑"
+	case c.Action == reconciler.ActionCreate:
+		return "➕"
+	case c.Action == reconciler.ActionDelete:
+		return "➖"
+	}
+	return "✏️"
+}
+
+// changeNote is the action with what qualifies it: "configured (recreate)".
+func changeNote(c reconciler.Change) string {
+	var notes []string
+	if c.Drift {
+		notes = append(notes, "drift")
+	}
+	if c.Recreate {
+		notes = append(notes, "recreate")
+	} else if len(c.Immutable) > 0 {
+		notes = append(notes, "immutable fields")
+	}
+	if c.Blocked != "" {
+		notes = append(notes, "blocked")
+	}
+	if len(notes) == 0 {
+		return string(c.Action)
+	}
+	return string(c.Action) + " (" + strings.Join(notes, ", ") + ")"
+}

@@ -1,0 +1,233 @@
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/aws/pricing"
+	"github.com/gitplane/gitplane/render"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// Input is one Environment's preview of a change.
+type Input struct {
+	Env        string
+	Base, Head fs.FS // spec repository trees at the base and head commits (Base may be nil: new repo)
+	HeadSHA    string
+	// Planner plans the head against the cluster; nil: offline preview, the
+	// base render compared with the head render, no cluster.
+	Planner Planner
+	// FileURL links a validation error to the PR's file; nil: no links.
+	FileURL func(path string, line int) string
+	// PlanOptions are what apply would use (serve uses Prune: true).
+	PlanOptions reconciler.PlanOptions
+	// Prices price the Models; nil: the embedded catalog (pricing.Offline).
+	Prices *pricing.Prices
+}
+
+// Planner is what the preview needs of the engine (*reconciler.Engine
+// satisfies it).
+type Planner interface {
+	Plan(ctx context.Context, req reconciler.PlanRequest) (*reconciler.Plan, error)
+}
+
+var _ Planner = (*reconciler.Engine)(nil)
+
+// EnvPreview is one Environment's preview.
+type EnvPreview struct {
+	Env     string
+	HeadSHA string
+	// Offline says the plan compares renders, not the cluster.
+	Offline bool
+	// Plan is the head planned against the cluster (or against the base
+	// render offline); nil when the head could not be rendered.
+	Plan *reconciler.Plan
+	// ValidationErrors are the head's spec errors; FileURL links them.
+	ValidationErrors schema.ErrorList
+	FileURL          func(path string, line int) string
+	// RenderError is why a valid head could not be rendered.
+	RenderError string
+	// ServerErrors are the API server's objections found by the dry-run,
+	// "Ref: message", Secret values redacted.
+	ServerErrors []string
+	// Specs compare each Model, Gateway and the Environment between base and
+	// head, with the Environment's defaults applied.
+	Specs []SpecChange
+	// Risks flag dangerous deletions, recreations and prune guards.
+	Risks []Risk
+	// Cost is the GPU cost before and after; nil when not estimated.
+	Cost       *pricing.CostChange
+	CostSource string
+	// Notes are notices about the preview itself (e.g. an invalid base).
+	Notes []string
+	// Failed says the head cannot be applied as it is: invalid specs, a
+	// render error or objections from the API server.
+	Failed bool
+}
+
+// Environment previews one Environment. Invalid specs at the head are not
+// an error: they are reported in ValidationErrors with Failed set. Errors
+// are returned for what is not the change's fault: an unreadable tree or a
+// cluster that cannot be planned against.
+func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
+	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Planner == nil, FileURL: in.FileURL}
+	head, herr := loadRepo(in.Head)
+	base, berr := loadRepo(in.Base)
+	var list schema.ErrorList
+	if errors.As(berr, &list) {
+		p.Notes = append(p.Notes, fmt.Sprintf("the base does not validate (%d error(s)); it is compared as far as it could be read", len(list)))
+	} else if berr != nil {
+		return nil, fmt.Errorf("previewing %s: base: %w", in.Env, berr)
+	}
+	switch {
+	case errors.As(herr, &list):
+		p.ValidationErrors, p.Failed = list, true
+		return p, nil
+	case herr != nil:
+		return nil, fmt.Errorf("previewing %s: head: %w", in.Env, herr)
+	}
+	if findEnv(head, in.Env) == nil {
+		if findEnv(base, in.Env) == nil {
+			return nil, fmt.Errorf("previewing %s: no Environment %q at the base or the head", in.Env, in.Env)
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("Environment %s is removed by this change: gitplane stops syncing it and deletes nothing", in.Env))
+		p.Specs = compareSpecs(base, head, in.Env)
+		return p, nil
+	}
+	p.Specs = compareSpecs(base, head, in.Env)
+	p.estimateCost(base, head, in.Prices)
+	if err := p.plan(ctx, in, base, berr == nil, head); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// plan renders the head and plans it, online or offline.
+func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, baseValid bool, head *schema.Repo) error {
+	res, err := render.NewRenderer().Render(ctx, head, in.Head, in.Env)
+	if err != nil {
+		p.RenderError, p.Failed = err.Error(), true
+		return nil
+	}
+	var plan *reconciler.Plan
+	if in.Planner != nil {
+		plan, err = in.Planner.Plan(ctx, reconciler.PlanRequest{
+			Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
+			Diffs: true, Recreate: recreatePolicy(head, res.Env),
+		})
+		if err != nil {
+			return fmt.Errorf("previewing %s: planning against the cluster: %w", in.Env, err)
+		}
+	} else {
+		baseObjs := p.renderBase(ctx, in, base, baseValid)
+		if plan, err = offlinePlan(in.Env, baseObjs, res.Objects, in.PlanOptions); err != nil {
+			return fmt.Errorf("previewing %s: %w", in.Env, err)
+		}
+	}
+	scrubPlan(plan, res.Objects)
+	p.Plan = plan
+	for _, c := range plan.Errors() {
+		p.ServerErrors = append(p.ServerErrors, c.Ref.String()+": "+c.Error)
+	}
+	p.Failed = len(p.ServerErrors) > 0
+	p.Risks = risksOf(plan)
+	return nil
+}
+
+// renderBase renders the base for an offline comparison; an Environment
+// new at the head, or a base that cannot be rendered, compares as empty.
+func (p *EnvPreview) renderBase(ctx context.Context, in Input, base *schema.Repo, valid bool) []*unstructured.Unstructured {
+	if findEnv(base, in.Env) == nil {
+		return nil
+	}
+	if !valid {
+		p.Notes = append(p.Notes, "the base is not rendered: every object is compared as new")
+		return nil
+	}
+	res, err := render.NewRenderer().Render(ctx, base, in.Base, in.Env)
+	if err != nil {
+		p.Notes = append(p.Notes, "the base could not be rendered, every object is compared as new: "+err.Error())
+		return nil
+	}
+	return res.Objects
+}
+
+// estimateCost prices the Environment's Models at base and head.
+func (p *EnvPreview) estimateCost(base, head *schema.Repo, prices *pricing.Prices) {
+	if prices == nil {
+		prices = pricing.Offline()
+	}
+	after, err := pricing.Environment(head, p.Env, prices)
+	if err != nil {
+		p.Notes = append(p.Notes, "no cost estimate: "+err.Error())
+		return
+	}
+	before := pricing.EnvironmentCost{Env: p.Env}
+	if findEnv(base, p.Env) != nil {
+		if before, err = pricing.Environment(base, p.Env, prices); err != nil {
+			p.Notes = append(p.Notes, "no cost estimate for the base: "+err.Error())
+			before = pricing.EnvironmentCost{Env: p.Env}
+		}
+	}
+	c := pricing.Compare(before, after)
+	p.Cost, p.CostSource = &c, prices.Source
+}
+
+// loadRepo loads a tree; a nil tree is an empty repository.
+func loadRepo(fsys fs.FS) (*schema.Repo, error) {
+	if fsys == nil {
+		return &schema.Repo{}, nil
+	}
+	repo, err := schema.Load(fsys)
+	if repo == nil {
+		repo = &schema.Repo{}
+	}
+	return repo, err
+}
+
+func findEnv(repo *schema.Repo, name string) *schema.Environment {
+	if repo == nil {
+		return nil
+	}
+	i := slices.IndexFunc(repo.Environments, func(e *schema.Environment) bool { return e.Metadata.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return repo.Environments[i]
+}
+
+// recreatePolicy allows delete-and-recreate for every object when the
+// Environment is annotated gitplane.dev/force: "true", and for the objects
+// rendered from a Model or Gateway so annotated (as diff and apply do).
+func recreatePolicy(repo *schema.Repo, env *schema.Environment) func(*unstructured.Unstructured) bool {
+	if env.Metadata.Annotations[reconciler.AnnotationForce] == "true" {
+		return func(*unstructured.Unstructured) bool { return true }
+	}
+	forced := map[[2]string]bool{} // source file, spec name
+	for _, s := range specsOf(repo) {
+		if s.GetMeta().Annotations[reconciler.AnnotationForce] == "true" {
+			forced[[2]string{s.GetSource().File, s.GetMeta().Name}] = true
+		}
+	}
+	return func(o *unstructured.Unstructured) bool {
+		return forced[[2]string{o.GetAnnotations()[render.AnnotationSource], o.GetLabels()[render.LabelName]}]
+	}
+}
+
+// specsOf lists a repository's Models and Gateways.
+func specsOf(repo *schema.Repo) []schema.Spec {
+	var out []schema.Spec
+	for _, m := range repo.Models {
+		out = append(out, m)
+	}
+	for _, g := range repo.Gateways {
+		out = append(out, g)
+	}
+	return out
+}

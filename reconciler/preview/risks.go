@@ -1,0 +1,67 @@
+package preview
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/gitplane/gitplane/reconciler"
+)
+
+// Risk is one thing a reviewer should look at before merging.
+type Risk struct {
+	Ref     reconciler.Ref // zero for plan-wide risks (a prune guard)
+	Action  reconciler.Action
+	Message string
+	// Blocked says apply will not carry the change out (a prune guard or
+	// prune: disabled); the rest of the sync still runs.
+	Blocked bool
+}
+
+// riskyKinds are the kinds whose deletion or recreation the preview flags
+// even when the plan carries no risk of its own.
+var riskyKinds = map[string]string{
+	"NodePool":       "deletes a Karpenter NodePool: its nodes are drained",
+	"ServiceAccount": "deletes a ServiceAccount: pods lose their IAM role",
+	"Ingress":        "deletes an Ingress: the ALB is removed",
+	"Namespace":      "deletes a Namespace and everything in it",
+}
+
+// risksOf collects the plan's risks: each change's own (deletions of
+// risky kinds, recreations, immutable fields), blocked changes, deletions of
+// risky kinds the plan did not flag, and prune warnings.
+func risksOf(plan *reconciler.Plan) []Risk {
+	var out []Risk
+	for _, c := range plan.Changes {
+		blocked := c.Blocked != ""
+		for _, r := range c.Risks {
+			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: r, Blocked: blocked})
+		}
+		if len(c.Risks) == 0 {
+			if msg, ok := ownRisk(c); ok {
+				out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: msg, Blocked: blocked})
+			}
+		}
+		if blocked && !slices.Contains(plan.Warnings, "prune blocked: "+c.Blocked) {
+			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "not carried out: " + c.Blocked, Blocked: true})
+		}
+	}
+	for _, w := range plan.Warnings {
+		out = append(out, Risk{Message: w, Blocked: strings.HasPrefix(w, "prune blocked")})
+	}
+	return out
+}
+
+// ownRisk flags a deletion or recreation of a risky kind.
+func ownRisk(c reconciler.Change) (string, bool) {
+	msg, ok := riskyKinds[c.Ref.Kind]
+	if !ok {
+		return "", false
+	}
+	switch {
+	case c.Action == reconciler.ActionDelete:
+		return msg, true
+	case c.Recreate:
+		return "recreates it: " + msg, true
+	}
+	return "", false
+}
