@@ -59,9 +59,10 @@ func llamaSA() []*unstructured.Unstructured {
 // the Model from 1–1 to 1–2 replicas uses the live spot price.
 func TestCheckWithAWS(t *testing.T) {
 	host := "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE"
-	fakeIAM := awstest.NewIAM(t, "111122223333", awstest.Role{Name: "llama", TrustPolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 		"Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/` + host + `"},"Action":"sts:AssumeRoleWithWebIdentity",
-		"Condition":{"StringEquals":{"` + host + `:sub":"system:serviceaccount:default:llama","` + host + `:aud":"sts.amazonaws.com"}}}]}`})
+		"Condition":{"StringEquals":{"` + host + `:sub":"system:serviceaccount:default:llama","` + host + `:aud":"sts.amazonaws.com"}}}]}`
+	fakeIAM := awstest.NewIAM(t, "111122223333", awstest.Role{Name: "llama", TrustPolicy: policy})
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	fakeEC2 := awstest.NewEC2(t,
 		[]awstest.InstanceType{{Name: "g5.xlarge", GPUName: "A10G", GPUs: 1, GPUMiB: 22888, VCPU: 4, MemoryMiB: 16384}},
@@ -77,8 +78,16 @@ func TestCheckWithAWS(t *testing.T) {
 	if len(rep.Findings) != 1 || rep.Findings[0].Code != irsa.CodeSubMismatch || !rep.HasErrors() {
 		t.Errorf("findings %v, want one SubMismatch", rep.Findings)
 	}
-	if len(rep.Notices) != 0 {
-		t.Errorf("notices %v, want none", rep.Notices)
+	if len(rep.Notices) != 0 || rep.Checked != 1 || strings.Contains(rep.Markdown(), "✅") {
+		t.Errorf("notices %v, checked %d: want none, 1, and no all-clear", rep.Notices, rep.Checked)
+	}
+	fakeIAM.Put(awstest.Role{Name: "llama", TrustPolicy: strings.Replace(policy, "system:serviceaccount:default:llama", "system:serviceaccount:models:llama", 1)})
+	fixed, err := chk.Check(context.Background(), gpaws.Change{Env: head.Environments[0], Objects: llamaSA(), Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "✅ IRSA preflight: the trust policies let all 1 ServiceAccounts assume their roles."; len(fixed.Findings) != 0 || !strings.Contains(fixed.Markdown(), want) {
+		t.Errorf("fixed trust policy: findings %v, markdown lacks %q", fixed.Findings, want)
 	}
 	md := rep.Markdown()
 	for _, want := range []string{

@@ -17,6 +17,7 @@ type Report struct {
 	Env      string
 	Notices  []string
 	Findings []irsa.Finding
+	Checked  int                 // ServiceAccounts whose roles the preflight checked
 	Cost     *pricing.CostChange // nil when not estimated
 	Source   string              // where prices come from
 	Catalog  []string            // how the region's instance types differ from the embedded catalog
@@ -38,6 +39,9 @@ func (c *Checker) Check(ctx context.Context, ch Change) (Report, error) {
 		r.Notices = append(r.Notices, n)
 	}
 	r.Findings = c.Preflight(ctx, ch.Env, ch.Objects)
+	if c.Enabled() {
+		r.Checked = len(irsa.RoleUses(ch.Objects))
+	}
 	prices, note := c.Prices(ctx, ch.Env)
 	if note != "" {
 		r.Notices = append(r.Notices, note)
@@ -83,6 +87,9 @@ func (r Report) Markdown() string {
 	for _, n := range r.Notices {
 		fmt.Fprintf(&b, "> **Note:** %s\n\n", n)
 	}
+	if len(r.Findings) == 0 && r.Checked > 0 {
+		fmt.Fprintf(&b, "✅ IRSA preflight: the trust policies let all %d ServiceAccounts assume their roles.\n\n", r.Checked)
+	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintf(&b, "#### IRSA preflight: %s\n\n| | ServiceAccount | Role | Problem |\n|---|---|---|---|\n", r.Env)
 		for _, f := range r.Findings {
@@ -112,6 +119,9 @@ func (r Report) Text() string {
 	}
 	for _, f := range r.Findings {
 		fmt.Fprintln(&b, f.String())
+	}
+	if len(r.Findings) == 0 && r.Checked > 0 {
+		fmt.Fprintf(&b, "IRSA preflight: the trust policies let all %d ServiceAccounts assume their roles\n", r.Checked)
 	}
 	return b.String()
 }

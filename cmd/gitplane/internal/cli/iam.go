@@ -146,7 +146,11 @@ provider. Exit status: 0 no problems (or AWS checks off), 1 problems found,
 			if err != nil {
 				return err
 			}
-			rep := gpaws.Report{Env: env, Findings: aws.checker(cmd, res.Env).Preflight(cmd.Context(), res.Env, res.Objects)}
+			chk := aws.checker(cmd, res.Env)
+			rep := gpaws.Report{Env: env, Findings: chk.Preflight(cmd.Context(), res.Env, res.Objects)}
+			if chk.Enabled() {
+				rep.Checked = len(irsa.RoleUses(res.Objects))
+			}
 			fmt.Fprint(cmd.OutOrStdout(), rep.Text())
 			if rep.HasErrors() {
 				return found(fmt.Errorf("%d IRSA problem(s) in Environment %s", len(rep.Findings), env))
