@@ -1,18 +1,195 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"testing/fstest"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
+
+	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/preview"
+	"github.com/gitplane/gitplane/schema"
 )
 
+type previewFlags struct {
+	envs       []string
+	base, head string
+	offline    bool
+	clusterFlags
+	reconciler.PlanOptions
+}
+
 func newPreviewCommand() *cobra.Command {
+	f := &previewFlags{}
 	c := &cobra.Command{
-		Use:   "preview [DIR] --env ENV --base REF --head REF",
-		Short: "Print the pull-request preview markdown for a change",
-		Args:  cobra.MaximumNArgs(1),
-		RunE:  notBuilt("preview", 5),
+		Use:   "preview [DIR] --base REF --head REF [--env ENV]... [--offline]",
+		Short: "Print the pull-request preview markdown for a change between two commits",
+		Long: `Preview prints the markdown gitplane serve posts on a pull request, for the
+change from --base to --head of the Git repository DIR (default .; REFs as git
+understands them: main, main~1, a tag, a SHA). The specs are read from the two
+commits, not from the work tree.
+
+For each Environment (--env, repeatable; default: every Environment the
+changed files touch) it renders the head and plans it against the cluster of
+the current kubeconfig context with a server-side dry-run (nothing is
+written), or with --offline compares the head's render with the base's. The
+document has a summary table, per-spec summaries, risk flags, validation and
+API-server errors, the GPU cost before → after and every diff. Secret values
+are redacted.
+
+Exit status: 0 preview printed; 1 preview printed and the head cannot be
+applied (invalid specs, a render error or objects the API server rejects),
+as validate and diff report problems; 2 could not run.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runPreview(cmd.Context(), cmd.OutOrStdout(), dirArg(args), f)
+		},
 	}
-	c.Flags().String("env", "", "Environment to preview")
-	c.Flags().String("base", "", "base revision")
-	c.Flags().String("head", "", "head revision")
+	c.Flags().StringArrayVar(&f.envs, "env", nil, "Environment to preview (repeatable; default: the Environments the change touches)")
+	c.Flags().StringVar(&f.base, "base", "", "base revision (required)")
+	c.Flags().StringVar(&f.head, "head", "HEAD", "head revision")
+	c.Flags().BoolVar(&f.offline, "offline", false, "compare the base's render with the head's instead of planning against a cluster")
+	c.Flags().BoolVar(&f.Prune, "prune", true, "plan the deletion of objects that left Git, as serve does")
+	c.Flags().BoolVar(&f.AllowEmpty, "allow-empty", false, "let an empty render prune everything gitplane applied")
+	c.Flags().BoolVar(&f.ConfirmPrune, "confirm-prune", false, "let a prune delete more than 25% of the inventory")
+	f.clusterFlags.register(c)
+	_ = c.MarkFlagRequired("base")
 	return c
+}
+
+func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags) error {
+	revs, err := readRevisions(dir, f.base, f.head)
+	if err != nil {
+		return err
+	}
+	envs := f.envs
+	if len(envs) == 0 {
+		envs = preview.AffectedEnvironments(loadPartial(revs.base), loadPartial(revs.head), revs.changed)
+	}
+	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions}
+	if !f.offline {
+		engine, err := newEngine(&f.clusterFlags)
+		if err != nil {
+			return err
+		}
+		in.Planner = engine
+	}
+	var previews []*preview.EnvPreview
+	failed := 0
+	for _, env := range envs {
+		in.Env = env
+		p, err := preview.Environment(ctx, in)
+		if err != nil {
+			return err
+		}
+		if p.Failed {
+			failed++
+		}
+		previews = append(previews, p)
+	}
+	if _, err := io.WriteString(out, preview.Markdown(previews, preview.MarkdownOptions{})); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return &ExitError{Code: ExitFound}
+	}
+	return nil
+}
+
+// revisions are the two commits' trees and the files that differ.
+type revisions struct {
+	base, head fs.FS
+	headSHA    string
+	changed    []string
+}
+
+// readRevisions resolves base and head in the repository at dir and reads
+// both trees.
+func readRevisions(dir, base, head string) (*revisions, error) {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("opening Git repository %s: %w", dir, err)
+	}
+	bt, _, err := commitTree(repo, base)
+	if err != nil {
+		return nil, err
+	}
+	ht, headSHA, err := commitTree(repo, head)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTree(bt, ht)
+	if err != nil {
+		return nil, fmt.Errorf("diffing %s..%s: %w", base, head, err)
+	}
+	r := &revisions{headSHA: headSHA}
+	for _, ch := range changes {
+		for _, name := range []string{ch.From.Name, ch.To.Name} {
+			if name != "" && !slices.Contains(r.changed, name) {
+				r.changed = append(r.changed, name)
+			}
+		}
+	}
+	slices.Sort(r.changed)
+	if r.base, err = treeFS(bt); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", base, err)
+	}
+	if r.head, err = treeFS(ht); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", head, err)
+	}
+	return r, nil
+}
+
+func commitTree(repo *git.Repository, rev string) (*object.Tree, string, error) {
+	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return nil, "", fmt.Errorf("resolving %q: %w", rev, err)
+	}
+	c, err := repo.CommitObject(*hash)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading commit %s (%s): %w", rev, hash, err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the tree of %s (%s): %w", rev, hash, err)
+	}
+	return t, hash.String(), nil
+}
+
+// treeFS reads a commit's regular files into memory: spec repositories
+// are small, and the specs are read whole anyway.
+func treeFS(t *object.Tree) (fs.FS, error) {
+	out := fstest.MapFS{}
+	err := t.Files().ForEach(func(f *object.File) error {
+		if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
+			return nil
+		}
+		data, err := f.Contents()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		out[f.Name] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
+		return nil
+	})
+	return out, err
+}
+
+// loadPartial loads what can be read of a tree's specs, for choosing the
+// Environments a change touches; nil when nothing could be read.
+func loadPartial(fsys fs.FS) *schema.Repo {
+	repo, err := schema.Load(fsys)
+	var list schema.ErrorList
+	if err != nil && !errors.As(err, &list) {
+		return nil
+	}
+	return repo
 }
