@@ -6,8 +6,9 @@
 // ingress Gateway and the ALB Ingress.
 //
 // Each spec's objects are built in memory, run through kustomize (krusty on
-// an in-memory filesystem) and cached by a hash of their inputs, so
-// re-rendering after one change rebuilds one spec. An Environment's overlay
+// an in-memory filesystem; on a cold render several specs per build, builds
+// in parallel) and cached by a hash of their inputs, so re-rendering after
+// one change rebuilds one spec. An Environment's overlay
 // is applied the way `kustomize build` on the overlay would, but only to the
 // objects its patches target. Output is sorted and byte-for-byte
 // deterministic. Render does no I/O beyond reading the fs.FS it is given.
