@@ -1,0 +1,7 @@
+// Package server is gitplane's GitOps loop: it follows a Git repository
+// (polling on a schedule and on GitHub webhooks), syncs every Environment
+// whose branch moved — render, plan, apply with prune, wait for health — and
+// reports each sync to GitHub as a commit status. It serves /healthz,
+// /readyz, /metrics, /status and, when a webhook secret is set,
+// /webhooks/github.
+package server

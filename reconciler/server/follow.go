@@ -1,0 +1,77 @@
+package server
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/gitplane/gitplane/reconciler/webhook"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// discover reads the Environments listed on the default branch and the
+// branch each follows. When the branch cannot be read or its specs are
+// invalid, the Environments known so far are kept.
+func (s *Server) discover() {
+	sha, err := s.opts.Source.Resolve(s.opts.DefaultBranch)
+	if err != nil {
+		s.log.Warn("cannot list Environments", "branch", s.opts.DefaultBranch, "error", err)
+		return
+	}
+	fsys, err := s.opts.Source.Tree(sha)
+	if err != nil {
+		s.log.Warn("cannot list Environments", "revision", sha, "error", err)
+		return
+	}
+	repo, err := schema.Load(fsys)
+	if err != nil {
+		s.log.Warn("specs on the default branch are invalid; keeping the Environments known so far", "revision", sha, "error", err)
+		return
+	}
+	follow := map[string]string{}
+	for _, env := range repo.Environments {
+		name := env.Metadata.Name
+		if len(s.opts.Environments) == 0 || slices.Contains(s.opts.Environments, name) {
+			follow[name] = env.Spec.Git.Branch
+		}
+	}
+	for _, name := range s.opts.Environments {
+		if _, ok := follow[name]; !ok {
+			s.log.Warn("Environment not found on the default branch", "env", name, "branch", s.opts.DefaultBranch)
+		}
+	}
+	s.mu.Lock()
+	s.follow = follow
+	s.mu.Unlock()
+	for env, branch := range follow {
+		if _, ok := s.board.get(env); !ok {
+			s.board.set(EnvStatus{Environment: env, Branch: branch})
+		}
+	}
+}
+
+func (s *Server) followMap() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.follow)
+}
+
+func (s *Server) followed() []string {
+	return slices.Sorted(maps.Keys(s.followMap()))
+}
+
+// receiver turns webhook events into syncs and previews.
+type receiver struct{ s *Server }
+
+func (r receiver) Push(_ context.Context, ev webhook.PushEvent) {
+	r.s.log.Info("push", "branch", ev.Branch, "revision", ev.SHA, "delivery", ev.DeliveryID)
+	r.s.branchMoved(ev.Branch, "push "+ev.SHA)
+}
+
+func (r receiver) PullRequest(_ context.Context, ev webhook.PREvent) {
+	if r.s.opts.Previewer == nil {
+		return
+	}
+	r.s.log.Info("pull request", "number", ev.Number, "action", ev.Action, "revision", ev.HeadSHA, "delivery", ev.DeliveryID)
+	r.s.previews.Trigger(prKey(ev.Number), ev)
+}

@@ -1,0 +1,144 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWebhookPushSyncs: push → signed webhook → applied → statuses pending
+// then success; a broken commit → failure with its file:line:col and the
+// cluster unchanged; a bad or missing signature → 401 and no sync.
+func TestWebhookPushSyncs(t *testing.T) {
+	g := newGitRepo(t)
+	first := g.git(g.work, "rev-parse", "HEAD")
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true})
+
+	sts := l.waitStatus(first, 60*time.Second)
+	if got := states(sts); got != "pending,success" {
+		t.Fatalf("statuses on the first commit: %s (%+v)", got, sts)
+	}
+	if d := sts[1].Description; !strings.HasPrefix(d, "staging: 37 created, 0 updated, 0 deleted, 0 unchanged") {
+		t.Errorf("success description = %q", d)
+	}
+	if u := sts[1].TargetURL; u != "https://gitplane.example.com/status#staging" {
+		t.Errorf("target URL = %q", u)
+	}
+
+	g.edit("models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
+	second := g.commit("llama: v0.7.0")
+	if code := l.deliver("push", "d-1", pushPayload(second), secret); code != http.StatusAccepted {
+		t.Fatalf("push delivery answered %d, want 202", code)
+	}
+	sts = l.waitStatus(second, 30*time.Second)
+	if got := states(sts); got != "pending,success" || !strings.Contains(sts[0].Description, "applying 1 change(s) to staging") {
+		t.Fatalf("statuses on the second commit: %+v", sts)
+	}
+	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
+		t.Errorf("image after the push = %s", img)
+	}
+
+	g.edit("models/llama.yaml", "image:", "imag:")
+	broken := g.commit("broken spec")
+	l.deliver("push", "d-2", pushPayload(broken), secret)
+	sts = l.waitStatus(broken, 30*time.Second)
+	if got := states(sts); got != "failure" || !strings.Contains(sts[0].Description, "models/llama.yaml:6:3: spec.imag: unknown field") {
+		t.Fatalf("statuses on the broken commit: %+v", sts)
+	}
+	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
+		t.Errorf("a broken commit changed the cluster: image %s", img)
+	}
+
+	g.edit("models/llama.yaml", "imag:", "image:")
+	g.edit("models/llama.yaml", "vllm-openai:v0.7.0", "vllm-openai:v0.8.0")
+	unsigned := g.commit("llama: v0.8.0")
+	for _, key := range []string{"", "wrong-secret"} {
+		if code := l.deliver("push", "d-bad-"+key, pushPayload(unsigned), key); code != http.StatusUnauthorized {
+			t.Errorf("delivery signed with %q answered %d, want 401", key, code)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	if sts := l.github.Statuses(unsigned); len(sts) != 0 {
+		t.Errorf("an unsigned delivery caused a sync: %+v", sts)
+	}
+
+	resp, err := http.Get(l.http.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`gitplane_webhook_deliveries_total{code="401",event="push"} 2`,
+		`gitplane_reconcile_duration_seconds_count{env="staging",result="failure"} 1`,
+		fmt.Sprintf(`gitplane_last_synced_revision_info{env="staging",revision=%q} 1`, second),
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// TestPollingAlone: with webhooks off, a push is picked up by polling.
+func TestPollingAlone(t *testing.T) {
+	g := newGitRepo(t)
+	l := startLoop(t, g, loopOptions{poll: "@every 1s"})
+	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
+	if code := l.deliver("push", "x", pushPayload("0"), secret); code != http.StatusNotFound {
+		t.Errorf("webhook with webhooks off answered %d, want 404", code)
+	}
+	g.edit("models/whisper.yaml", "apiVersion:", "# polled\napiVersion:")
+	next := g.commit("whisper: comment")
+	if got := states(l.waitStatus(next, 30*time.Second)); !strings.HasSuffix(got, "success") {
+		t.Errorf("statuses after a polled push: %s", got)
+	}
+	resp, err := http.Get(l.http.URL + "/status?format=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"revision": "`+next+`"`) || !strings.Contains(string(body), `"result": "success"`) {
+		t.Errorf("/status does not show the polled revision:\n%s", body)
+	}
+}
+
+// TestWebhookFlood: 40 pushes in a burst end with the newest commit synced,
+// in far fewer syncs than pushes.
+func TestWebhookFlood(t *testing.T) {
+	g := newGitRepo(t)
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true})
+	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
+	// The commits reach the Git server first; their deliveries then arrive
+	// in a burst, as GitHub sends them after a busy minute of merges.
+	var shas []string
+	for i := range 40 {
+		g.edit("models/llama.yaml", "vllm-openai:", fmt.Sprintf("vllm-openai:flood%02d-", i))
+		shas = append(shas, g.commit(fmt.Sprintf("flood %d", i)))
+	}
+	start := time.Now()
+	for i, sha := range shas {
+		if code := l.deliver("push", fmt.Sprintf("flood-%d", i), pushPayload(sha), secret); code != http.StatusAccepted {
+			t.Fatalf("delivery %d answered %d", i, code)
+		}
+	}
+	t.Logf("40 deliveries in %v", time.Since(start))
+	last := shas[len(shas)-1]
+	l.waitStatus(last, 60*time.Second)
+	if img := l.image("models", "llama-3-8b"); !strings.Contains(img, "flood39-") {
+		t.Errorf("cluster ended at %s, want the newest commit's image", img)
+	}
+	syncs := 0
+	for _, c := range l.github.Calls() {
+		if c.Method == http.MethodPost && strings.Contains(c.Path, "/statuses/") {
+			syncs++
+		}
+	}
+	// The startup sync posts two statuses; each sync after it at most two.
+	if syncs > 2+2*3 {
+		t.Errorf("a burst of 40 deliveries caused %d status posts; coalescing should leave a few syncs", syncs)
+	}
+}

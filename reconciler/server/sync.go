@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/github"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// syncJob syncs one Environment to the newest commit of its branch: fetch,
+// render, plan, apply with the configured prune options, wait for health,
+// and report. Runs of one Environment never overlap (the Coalescer).
+func (s *Server) syncJob(ctx context.Context, env, why string) {
+	if err := s.opts.Source.Fetch(ctx); err != nil {
+		s.metrics.fetchErrors.Inc()
+		s.log.Warn("fetch failed; syncing the last fetched commit", "env", env, "error", err)
+	}
+	branch, ok := s.followMap()[env]
+	if !ok {
+		return
+	}
+	sha, err := s.opts.Source.Resolve(branch)
+	if err != nil {
+		s.finish(ctx, env, branch, "", time.Now(), nil, err)
+		return
+	}
+	if st, ok := s.board.get(env); ok && st.Revision == sha && st.Result == "success" && why != "startup" {
+		return // already there: a coalesced trigger for a commit synced before
+	}
+	start := time.Now()
+	log := s.log.With("env", env, "revision", sha, "trigger", why)
+	log.Info("sync started")
+	s.board.set(EnvStatus{Environment: env, Branch: branch, Revision: sha, Result: "syncing", Time: start})
+	plan, err := s.syncCommit(ctx, env, sha)
+	s.finish(ctx, env, branch, sha, start, plan, err)
+}
+
+// syncCommit renders the commit and applies it.
+func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.Plan, error) {
+	fsys, err := s.opts.Source.Tree(sha)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := s.render(ctx, fsys, env)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.opts.Engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions})
+	if err != nil {
+		return nil, err
+	}
+	if errs := plan.Errors(); len(errs) > 0 {
+		return plan, fmt.Errorf("%s (and %d more)", errs[0].Error, len(errs)-1)
+	}
+	sum := plan.Summary()
+	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
+		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
+	}
+	return s.opts.Engine.Apply(ctx, plan, reconciler.ApplyOptions{Wait: max(s.opts.Wait, 0)})
+}
+
+// render validates and renders one Environment of a commit.
+func (s *Server) render(ctx context.Context, fsys fs.FS, env string) ([]*unstructured.Unstructured, error) {
+	repo, err := schema.Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.renderer.Render(ctx, repo, fsys, env)
+	if err != nil {
+		return nil, err
+	}
+	return res.Objects, nil
+}
+
+// finish records and reports the outcome of a sync.
+func (s *Server) finish(ctx context.Context, env, branch, sha string, start time.Time, plan *reconciler.Plan, err error) {
+	elapsed := time.Since(start)
+	st := EnvStatus{Environment: env, Branch: branch, Revision: sha, Time: time.Now()}
+	if err != nil {
+		st.Result, st.Message = "failure", firstError(err)
+		s.metrics.syncDuration.WithLabelValues(env, "failure").Observe(elapsed.Seconds())
+		s.log.Error("sync failed", "env", env, "revision", sha, "duration", elapsed, "error", err)
+		s.board.set(st)
+		if sha != "" {
+			s.postStatus(ctx, env, sha, github.Failure, env+": "+st.Message)
+		}
+		return
+	}
+	sum := plan.Summary()
+	st.Result, st.Healthy = "success", true
+	st.Message = fmt.Sprintf("%s: %s; healthy", env, sum.Past())
+	if s.opts.Wait < 0 {
+		st.Message = fmt.Sprintf("%s: %s; applied", env, sum.Past())
+	}
+	s.metrics.syncDuration.WithLabelValues(env, "success").Observe(elapsed.Seconds())
+	s.metrics.lastSuccess.WithLabelValues(env).Set(float64(time.Now().Unix()))
+	s.metrics.lastRevision.DeletePartialMatch(map[string]string{"env": env})
+	s.metrics.lastRevision.WithLabelValues(env, sha).Set(1)
+	for action, n := range map[reconciler.Action]int{
+		reconciler.ActionCreate: sum.Create, reconciler.ActionConfigure: sum.Configure,
+		reconciler.ActionDelete: sum.Delete, reconciler.ActionUnchanged: sum.Unchanged,
+	} {
+		s.metrics.objects.WithLabelValues(env, string(action)).Add(float64(n))
+	}
+	s.log.Info("sync succeeded", "env", env, "revision", sha, "duration", elapsed, "summary", sum.Past())
+	s.board.set(st)
+	s.postStatus(ctx, env, sha, github.Success, st.Message)
+}
+
+// firstError is the first line of the first error: for invalid specs the
+// first file:line:col message, for failed objects the first object.
+func firstError(err error) string {
+	var list schema.ErrorList
+	if errors.As(err, &list) && len(list) > 0 {
+		return list[0].Error()
+	}
+	var ae *reconciler.ApplyError
+	if errors.As(err, &ae) && len(ae.Failed) > 0 {
+		return ae.Failed[0].Error
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+// postStatus posts a commit status; a GitHub failure is logged, not fatal.
+func (s *Server) postStatus(ctx context.Context, env, sha string, state github.State, desc string) {
+	if s.opts.GitHub == nil {
+		return
+	}
+	st := github.Status{Context: "gitplane/" + env, State: state, Description: desc}
+	if s.opts.PublicURL != "" {
+		st.TargetURL = strings.TrimSuffix(s.opts.PublicURL, "/") + "/status#" + env
+	}
+	if err := s.opts.GitHub.SetStatus(ctx, sha, st); err != nil {
+		s.log.Warn("posting commit status failed", "env", env, "revision", sha, "state", state, "error", err)
+	}
+}
