@@ -106,7 +106,7 @@ func writeEnvironment(b *strings.Builder, p *EnvPreview) {
 	if len(p.ServerErrors) > 0 {
 		b.WriteString("**❌ Rejected by the API server (dry-run)**\n\n")
 		for _, e := range p.ServerErrors {
-			fmt.Fprintf(b, "- %s\n", escape(e))
+			fmt.Fprintf(b, "- %s\n", code(strings.ReplaceAll(e, "\n", " ")))
 		}
 		b.WriteString("\n")
 	}
