@@ -59,6 +59,7 @@ type Engine struct {
 	disco  discovery.CachedDiscoveryInterface
 	mapper meta.ResettableRESTMapper
 	opts   Options
+	hashes hashCache
 }
 
 // New returns an Engine for the cluster cfg points at. Client-side rate

@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,7 +35,7 @@ type PlanRequest struct {
 // the rest. It writes nothing.
 func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	start := time.Now()
-	desired, err := hashAll(req.Objects)
+	desired, err := e.hashes.annotate(req.Environment, req.Objects)
 	if err != nil {
 		return nil, err
 	}
@@ -66,26 +65,6 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 		return nil, err
 	}
 	return plan, nil
-}
-
-// hashAll annotates copies of the objects with their hash, on every core.
-func hashAll(objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	out := make([]*unstructured.Unstructured, len(objs))
-	var g errgroup.Group
-	workers := runtime.GOMAXPROCS(0)
-	for w := range workers {
-		g.Go(func() error {
-			for i := w; i < len(objs); i += workers {
-				o, err := withHash(objs[i])
-				if err != nil {
-					return err
-				}
-				out[i] = o
-			}
-			return nil
-		})
-	}
-	return out, g.Wait()
 }
 
 // kindsOf returns every kind rendered or recorded in the inventory.

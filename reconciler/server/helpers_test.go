@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -38,11 +39,11 @@ const secret = "webhook-secret"
 
 // gitRepo is a bare repository (the "server") and a working clone.
 type gitRepo struct {
-	t          *testing.T
+	t          testing.TB
 	bare, work string
 }
 
-func newGitRepo(t *testing.T) *gitRepo {
+func newGitRepo(t testing.TB) *gitRepo {
 	t.Helper()
 	g := &gitRepo{t: t, bare: filepath.Join(t.TempDir(), "specs.git"), work: filepath.Join(t.TempDir(), "work")}
 	g.git("", "init", "-q", "--bare", "-b", "main", g.bare)
@@ -88,7 +89,7 @@ func (g *gitRepo) edit(file, old, new string) {
 	}
 }
 
-func copyDir(t *testing.T, src, dst string) {
+func copyDir(t testing.TB, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -111,7 +112,7 @@ func copyDir(t *testing.T, src, dst string) {
 
 // loop is a running serve: the loop, its HTTP endpoints, a fake GitHub.
 type loop struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	http   *httptest.Server
 	github *githubtest.Server
@@ -123,9 +124,11 @@ type loop struct {
 type loopOptions struct {
 	poll    string
 	webhook bool
+	settle  time.Duration // 0: 100ms; negative: the default
+	logger  *slog.Logger
 }
 
-func startLoop(t *testing.T, g *gitRepo, lo loopOptions) *loop {
+func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	t.Helper()
 	cfg := testenv.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
@@ -155,9 +158,12 @@ func startLoop(t *testing.T, g *gitRepo, lo loopOptions) *loop {
 	}
 	opts := server.Options{
 		Source: src, RepoName: "acme/specs", Engine: engine, GitHub: gh, Environments: []string{"staging"},
-		Poll: schedule, Wait: -1, Settle: 100 * time.Millisecond, PublicURL: "https://gitplane.example.com",
+		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: reconciler.PlanOptions{Prune: true},
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
+	}
+	if lo.settle < 0 {
+		opts.Settle = 0
 	}
 	if lo.webhook {
 		opts.WebhookSecret = []byte(secret)

@@ -15,6 +15,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/webhook"
 	"github.com/gitplane/gitplane/render"
+	"github.com/gitplane/gitplane/schema"
 )
 
 // Engine is what the loop needs of the apply engine; *reconciler.Engine
@@ -54,7 +55,8 @@ type Options struct {
 	// PlanOptions for every sync; the caller sets Prune.
 	PlanOptions reconciler.PlanOptions
 	// Settle is how long a sync waits for more pushes before starting.
-	// Default 1s.
+	// Default 250ms. Pushes that come while a sync runs are folded into one
+	// more sync whatever it is.
 	Settle time.Duration
 	// ShutdownGrace is how long a sync in flight may finish after the loop
 	// is told to stop. Default 30s.
@@ -67,6 +69,7 @@ type Options struct {
 type Server struct {
 	opts     Options
 	log      *slog.Logger
+	loader   *schema.Loader // re-parses only the spec files that changed
 	renderer *render.Renderer
 	metrics  *metrics
 	board    statusBoard
@@ -88,13 +91,13 @@ func New(opts Options) (*Server, error) {
 	}
 	opts.DefaultBranch = cmp.Or(opts.DefaultBranch, "main")
 	opts.Wait = cmp.Or(opts.Wait, 5*time.Minute)
-	opts.Settle = cmp.Or(opts.Settle, time.Second)
+	opts.Settle = cmp.Or(opts.Settle, 250*time.Millisecond)
 	opts.ShutdownGrace = cmp.Or(opts.ShutdownGrace, 30*time.Second)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	return &Server{
-		opts: opts, log: opts.Logger, renderer: render.NewRenderer(), metrics: newMetrics(),
+		opts: opts, log: opts.Logger, loader: schema.NewLoader(), renderer: render.NewRenderer(), metrics: newMetrics(),
 		follow: map[string]string{}, ready: make(chan struct{}),
 	}, nil
 }

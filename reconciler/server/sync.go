@@ -45,6 +45,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 
 // syncCommit renders the commit and applies it.
 func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.Plan, error) {
+	start := time.Now()
 	fsys, err := s.opts.Source.Tree(sha)
 	if err != nil {
 		return nil, err
@@ -53,10 +54,12 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	if err != nil {
 		return nil, err
 	}
+	rendered := time.Now()
 	plan, err := s.opts.Engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions})
 	if err != nil {
 		return nil, err
 	}
+	s.log.Debug("planned", "env", env, "revision", sha, "render", rendered.Sub(start), "plan", time.Since(rendered))
 	if errs := plan.Errors(); len(errs) > 0 {
 		return plan, fmt.Errorf("%s (and %d more)", errs[0].Error, len(errs)-1)
 	}
@@ -69,7 +72,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 
 // render validates and renders one Environment of a commit.
 func (s *Server) render(ctx context.Context, fsys fs.FS, env string) ([]*unstructured.Unstructured, error) {
-	repo, err := schema.Load(fsys)
+	repo, err := s.loader.Load(fsys)
 	if err != nil {
 		return nil, err
 	}
