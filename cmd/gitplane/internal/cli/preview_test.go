@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// gitRepo makes a Git repository of examples/specs with a second commit
+// that applies change to it, and returns its directory.
+func gitRepo(t *testing.T, change func(dir string)) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	dir := copySpecs(t)
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-q", "-m", "base")
+	change(dir)
+	git("add", "-A")
+	git("commit", "-q", "--allow-empty", "-m", "head")
+	return dir
+}
+
+func replaceIn(t *testing.T, file, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s lacks %q", file, old)
+	}
+	if err := os.WriteFile(file, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPreviewOffline(t *testing.T) {
+	dir := gitRepo(t, func(dir string) {
+		replaceIn(t, filepath.Join(dir, "models", "llama.yaml"), "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
+		replaceIn(t, filepath.Join(dir, "overlays", "prod", "priorityclass.yaml"), "value: 100000", "value: 200000")
+	})
+	// A change to the work tree that is not committed must not show.
+	replaceIn(t, filepath.Join(dir, "models", "whisper.yaml"), "1.4.0", "9.9.9")
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		want    []string
+		notWant []string
+	}{
+		{"one Environment", []string{"--env", "staging"}, ExitOK,
+			[]string{"| [staging](#staging) | ✅ ready | 0 | 1 | 0 | 36 |", "**image vllm/vllm-openai**: `v0.6.3` → `v0.7.0`", "+        image: vllm/vllm-openai:v0.7.0"},
+			[]string{"### prod", "9.9.9"}},
+		{"affected Environments", nil, ExitOK,
+			[]string{"### prod", "### staging", "scheduling.k8s.io/PriorityClass ml-serving"}, nil},
+		{"head defaults to HEAD", []string{"--env", "prod"}, ExitOK, []string{"| [prod](#prod) | ✅ ready | 0 | 2 | 0 |"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"preview", dir, "--base", "main~1", "--offline"}, tt.args...)
+			if tt.name != "head defaults to HEAD" {
+				args = append(args, "--head", "main")
+			}
+			code, stdout, stderr := run(t, args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(stdout, w) {
+					t.Errorf("stdout has %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestPreviewInvalidHead prints the validation errors and exits 1.
+func TestPreviewInvalidHead(t *testing.T) {
+	dir := gitRepo(t, func(dir string) {
+		replaceIn(t, filepath.Join(dir, "models", "llama.yaml"), "  image:", "  imag:")
+	})
+	var out, errb strings.Builder
+	code := Run([]string{"preview", dir, "--env", "staging", "--base", "main~1", "--head", "main", "--offline"}, &out, &errb)
+	if code != ExitFound || !strings.Contains(out.String(), "`models/llama.yaml:6:3` `spec.imag`: unknown field") {
+		t.Errorf("exit %d (want 1), stdout:\n%s\nstderr: %s", code, out.String(), errb.String())
+	}
+}
+
+func TestPreviewUsageErrors(t *testing.T) {
+	dir := gitRepo(t, func(string) {})
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"preview", dir, "--offline"}, `required flag(s) "base" not set`},
+		{[]string{"preview", dir, "--base", "nope", "--offline"}, `resolving "nope"`},
+		{[]string{"preview", t.TempDir(), "--base", "main", "--offline"}, "opening Git repository"},
+		{[]string{"preview", dir, "--base", "main", "--env", "nope", "--offline"}, `no Environment "nope"`},
+	}
+	for _, tt := range tests {
+		code, _, stderr := run(t, tt.args...)
+		if code != ExitFailure || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tt.args[2:], code, stderr, tt.want)
+		}
+	}
+}
+
+// TestPreviewPlansAgainstTheCluster checks that without --offline the
+// preview asks the kubeconfig's cluster, and that a cluster it cannot plan
+// against is an error (exit 2), not a preview.
+func TestPreviewPlansAgainstTheCluster(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Error(w, "down for maintenance", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "+srv.URL+"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := gitRepo(t, func(string) {})
+	code, stdout, stderr := run(t, "preview", dir, "--base", "main~1", "--env", "staging", "--kubeconfig", kubeconfig)
+	if code != ExitFailure || stdout != "" || !strings.Contains(stderr, "previewing staging: planning against the cluster") || requests.Load() == 0 {
+		t.Errorf("exit %d, %d requests, stdout %q, stderr %q; want exit 2 after asking the cluster", code, requests.Load(), stdout, stderr)
+	}
+}
