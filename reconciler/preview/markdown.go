@@ -110,6 +110,9 @@ func writeEnvironment(b *strings.Builder, p *EnvPreview) {
 		}
 		b.WriteString("\n")
 	}
+	if p.Plan != nil && !p.Plan.HasChanges() {
+		b.WriteString("No object changes.\n\n")
+	}
 	writeSpecs(b, p)
 	writeRisks(b, p.Risks)
 	writeCost(b, p)

@@ -28,7 +28,8 @@ var riskyKinds = map[string]string{
 
 // risksOf collects the plan's risks: each change's own (deletions of
 // risky kinds, recreations, immutable fields), blocked changes, deletions of
-// risky kinds the plan did not flag, and prune warnings.
+// risky kinds the plan did not flag, drift that apply overwrites, and
+// prune warnings.
 func risksOf(plan *reconciler.Plan) []Risk {
 	var out []Risk
 	for _, c := range plan.Changes {
@@ -40,6 +41,9 @@ func risksOf(plan *reconciler.Plan) []Risk {
 			if msg, ok := ownRisk(c); ok {
 				out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: msg, Blocked: blocked})
 			}
+		}
+		if c.Drift {
+			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "changed in the cluster since gitplane applied it (drift): applying overwrites those changes"})
 		}
 		if blocked && !slices.Contains(plan.Warnings, "prune blocked: "+c.Blocked) {
 			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "not carried out: " + c.Blocked, Blocked: true})
