@@ -73,6 +73,15 @@ func (g *gitRepo) commit(msg string) string {
 	return g.git(g.work, "rev-parse", "HEAD")
 }
 
+// commitTo commits everything and pushes it to ref (e.g. refs/pull/7/head,
+// where GitHub keeps a pull request's head).
+func (g *gitRepo) commitTo(msg, ref string) string {
+	g.git(g.work, "add", "-A")
+	g.git(g.work, "commit", "-q", "--allow-empty", "-m", msg)
+	g.git(g.work, "push", "-q", "-f", "origin", "HEAD:"+ref)
+	return g.git(g.work, "rev-parse", "HEAD")
+}
+
 // edit replaces old with new in a file of the working clone.
 func (g *gitRepo) edit(file, old, new string) {
 	g.t.Helper()
@@ -126,6 +135,7 @@ type loopOptions struct {
 	webhook bool
 	settle  time.Duration // 0: 100ms; negative: the default
 	logger  *slog.Logger
+	preview bool
 }
 
 func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
@@ -161,6 +171,10 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: reconciler.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
+	}
+	if lo.preview {
+		opts.Previewer = &server.GitHubPreviewer{Source: src, Planner: engine, GitHub: gh, WebURL: "https://github.com/acme/specs",
+			Environments: opts.Environments, PlanOptions: opts.PlanOptions, Logger: opts.Logger}
 	}
 	if lo.settle < 0 {
 		opts.Settle = 0
@@ -250,3 +264,22 @@ func states(sts []githubtest.Status) string {
 }
 
 var _ = fmt.Sprint
+
+func prPayload(action string, number int, headSHA string) map[string]any {
+	return map[string]any{"action": action, "number": number,
+		"pull_request": map[string]any{"number": number, "merged": false,
+			"head": map[string]any{"sha": headSHA, "ref": "feature"}, "base": map[string]any{"ref": "main"}},
+		"repository": map[string]any{"full_name": "acme/specs"}}
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

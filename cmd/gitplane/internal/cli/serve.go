@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -126,6 +127,12 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 			return err
 		}
 	}
+	if gh != nil {
+		opts.Previewer = &server.GitHubPreviewer{
+			Source: src, Planner: engine, GitHub: gh, WebURL: f.githubWebURL(repoName),
+			Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
+		}
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
@@ -151,6 +158,19 @@ func serveHTTP(ctx context.Context, addr string, srv *server.Server, log *slog.L
 	defer cancel()
 	_ = hs.Shutdown(shutdown)
 	return err
+}
+
+// githubWebURL is the repository's web address, for links in previews:
+// github.com, or the Enterprise host of --github-api-url.
+func (f *serveFlags) githubWebURL(repoName string) string {
+	if f.githubAPIURL == "" {
+		return "https://github.com/" + repoName
+	}
+	u, err := url.Parse(f.githubAPIURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/" + repoName
 }
 
 func (f *serveFlags) gitDir() (string, error) {

@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/github"
+	"github.com/gitplane/gitplane/reconciler/preview"
+	"github.com/gitplane/gitplane/reconciler/source"
+	"github.com/gitplane/gitplane/reconciler/webhook"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// previewMarker identifies gitplane's preview comment on a pull request.
+const previewMarker = "preview"
+
+// GitHubPreviewer previews pull requests: for every Environment the change
+// touches it plans the PR head against the cluster (dry-run, nothing is
+// written), upserts one comment (split into numbered parts when long) and
+// posts a commit status gitplane/preview/<env> on the head.
+type GitHubPreviewer struct {
+	Source  *source.Repo
+	Planner preview.Planner // nil: offline previews (render against render)
+	GitHub  *github.Client
+	// WebURL is the repository's web address (https://github.com/acme/specs)
+	// for links to the PR's files; empty: no links.
+	WebURL string
+	// Environments limits previews to these; empty: all.
+	Environments []string
+	PlanOptions  reconciler.PlanOptions
+	Logger       *slog.Logger
+}
+
+// Preview previews the pull request at its newest head.
+func (p *GitHubPreviewer) Preview(ctx context.Context, ev webhook.PREvent) error {
+	if err := p.Source.Fetch(ctx); err != nil {
+		p.log().Warn("fetch failed; previewing the last fetched commits", "pr", ev.Number, "error", err)
+	}
+	head, err := p.Source.Resolve(fmt.Sprintf("pr/%d", ev.Number))
+	if err != nil {
+		if head, err = p.Source.Resolve(ev.HeadSHA); err != nil {
+			return fmt.Errorf("pull request %d: %w", ev.Number, err)
+		}
+	}
+	base, err := p.Source.Resolve(ev.BaseRef)
+	if err != nil {
+		return fmt.Errorf("pull request %d: base %s: %w", ev.Number, ev.BaseRef, err)
+	}
+	previews, err := p.previewEnvironments(ctx, base, head)
+	if err != nil {
+		return err
+	}
+	for _, ep := range previews {
+		p.postStatus(ctx, head, ep)
+	}
+	md := preview.Markdown(previews, preview.MarkdownOptions{
+		Footer: fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
+	})
+	return p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, md)
+}
+
+// previewEnvironments previews each Environment the change touches.
+func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head string) ([]*preview.EnvPreview, error) {
+	baseTree, err := p.Source.Tree(base)
+	if err != nil {
+		return nil, err
+	}
+	headTree, err := p.Source.Tree(head)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := p.Source.ChangedFiles(base, head)
+	if err != nil {
+		return nil, err
+	}
+	baseRepo, _ := schema.Load(baseTree)
+	headRepo, _ := schema.Load(headTree)
+	var out []*preview.EnvPreview
+	for _, env := range preview.AffectedEnvironments(baseRepo, headRepo, changed) {
+		if len(p.Environments) > 0 && !slices.Contains(p.Environments, env) {
+			continue
+		}
+		ep, err := preview.Environment(ctx, preview.Input{
+			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
+			Planner: p.Planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("previewing %s: %w", env, err)
+		}
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string {
+	if p.WebURL == "" {
+		return nil
+	}
+	root := strings.TrimSuffix(p.WebURL, "/")
+	return func(path string, line int) string {
+		return fmt.Sprintf("%s/blob/%s/%s#L%d", root, sha, path, line)
+	}
+}
+
+func (p *GitHubPreviewer) postStatus(ctx context.Context, sha string, ep *preview.EnvPreview) {
+	st := github.Status{Context: "gitplane/preview/" + ep.Env, State: github.Success}
+	switch {
+	case ep.Failed:
+		st.State = github.Failure
+		st.Description = ep.Env + ": the change cannot be applied; see the preview comment"
+		if len(ep.ValidationErrors) > 0 {
+			st.Description = ep.ValidationErrors[0].Error()
+		}
+	case ep.Plan != nil:
+		st.Description = ep.Env + ": " + ep.Plan.Summary().String()
+	default:
+		st.Description = ep.Env + ": previewed"
+	}
+	if err := p.GitHub.SetStatus(ctx, sha, st); err != nil {
+		p.log().Warn("posting preview status failed", "env", ep.Env, "revision", sha, "error", err)
+	}
+}
+
+// Closed marks the pull request's preview comment as no longer updated.
+func (p *GitHubPreviewer) Closed(ctx context.Context, ev webhook.PREvent) error {
+	note := "This pull request was closed; this preview is no longer updated."
+	if ev.Merged {
+		note = "This pull request was merged; gitplane syncs the Environments from the branch now."
+	}
+	return p.GitHub.MarkClosed(ctx, ev.Number, previewMarker, note)
+}
+
+func (p *GitHubPreviewer) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.Default()
+	}
+	return p.Logger
+}
