@@ -46,11 +46,13 @@ type EnvPreview struct {
 	// Offline says the plan compares renders, not the cluster.
 	Offline bool
 	// Plan is the head planned against the cluster (or against the base
-	// render offline); nil when the head could not be rendered.
+	// render offline); nil when the head could not be rendered. Its diffs,
+	// errors and warnings are redacted; its Desired and Live objects are
+	// not, and are never printed.
 	Plan *reconciler.Plan
 	// ValidationErrors are the head's spec errors; FileURL links them.
 	ValidationErrors schema.ErrorList
-	FileURL          func(path string, line int) string
+	FileURL          func(path string, line int) string `json:"-"`
 	// RenderError is why a valid head could not be rendered.
 	RenderError string
 	// ServerErrors are the API server's objections found by the dry-run,
