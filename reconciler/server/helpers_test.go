@@ -158,7 +158,7 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		t.Fatal(err)
 	}
 	fake := githubtest.New(t, githubtest.Options{Owner: "acme", Repo: "specs", Token: "gh-token"})
-	gh, err := github.New(github.Options{BaseURL: fake.BaseURL(), Token: "gh-token", Owner: "acme", Repo: "specs"})
+	gh, err := github.New(github.Options{BaseURL: fake.BaseURL(), Token: "gh-token", Owner: "acme", Repo: "specs", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
