@@ -38,7 +38,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			if err != nil {
 				return err
 			}
-			engine, err := newEngine(&f.clusterFlags)
+			engine, err := connectEngine(cmd, &f.syncFlags, desired)
 			if err != nil {
 				return err
 			}

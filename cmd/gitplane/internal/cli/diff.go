@@ -15,7 +15,9 @@ func newDiffCommand() *cobra.Command {
 unified diff per object that apply would change (server-side dry-run; nothing
 is written), deletions of objects that left Git, and the summary
 "N to create, N to update, N to delete, N unchanged". Secret values are
-redacted. Exit status: 0 no changes, 1 changes, 2 error.`,
+redacted. With AWS credentials (and without --skip-aws) it also checks the
+IRSA trust policy of every role the ServiceAccounts use and prices the GPU
+Models. Exit status: 0 no changes, 1 changes or IRSA problems, 2 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.validate(); err != nil {
@@ -25,7 +27,7 @@ redacted. Exit status: 0 no changes, 1 changes, 2 error.`,
 			if err != nil {
 				return err
 			}
-			engine, err := newEngine(&f.clusterFlags)
+			engine, err := connectEngine(cmd, f, desired)
 			if err != nil {
 				return err
 			}
@@ -42,7 +44,11 @@ redacted. Exit status: 0 no changes, 1 changes, 2 error.`,
 			if err := planErrors(p); err != nil {
 				return err
 			}
-			if p.HasChanges() {
+			problems, err := preflight(cmd, f, desired)
+			if err != nil {
+				return err
+			}
+			if p.HasChanges() || problems {
 				return &ExitError{Code: ExitFound}
 			}
 			return nil

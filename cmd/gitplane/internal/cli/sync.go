@@ -10,7 +10,10 @@ import (
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -21,6 +24,7 @@ type syncFlags struct {
 	output string
 	color  string
 	clusterFlags
+	aws awsFlags
 	reconciler.PlanOptions
 }
 
@@ -31,6 +35,7 @@ func (f *syncFlags) register(c *cobra.Command) {
 	c.Flags().BoolVar(&f.AllowEmpty, "allow-empty", false, "let an empty render prune everything gitplane applied")
 	c.Flags().BoolVar(&f.ConfirmPrune, "confirm-prune", false, "let a prune delete more than 25% of the inventory")
 	f.clusterFlags.register(c)
+	f.aws.bind(c)
 	_ = c.MarkFlagRequired("env")
 }
 
@@ -58,6 +63,8 @@ func (f *syncFlags) useColor(cmd *cobra.Command) bool {
 
 // desiredState is an Environment's rendered objects and who may be recreated.
 type desiredState struct {
+	repo     *schema.Repo
+	env      *schema.Environment
 	objects  []*unstructured.Unstructured
 	recreate func(*unstructured.Unstructured) bool
 }
@@ -73,7 +80,7 @@ func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &desiredState{objects: res.Objects, recreate: recreatePolicy(repo, res.Env)}, nil
+	return &desiredState{repo: repo, env: res.Env, objects: res.Objects, recreate: recreatePolicy(repo, res.Env)}, nil
 }
 
 // recreatePolicy allows delete-and-recreate for every object when the
@@ -102,12 +109,59 @@ func recreatePolicy(repo *schema.Repo, env *schema.Environment) func(*unstructur
 	}
 }
 
+// newEngine connects through the kubeconfig.
 func newEngine(f *clusterFlags) (*reconciler.Engine, error) {
 	cfg, err := f.restConfig()
 	if err != nil {
 		return nil, err
 	}
 	return reconciler.New(cfg, reconciler.Options{})
+}
+
+// connectEngine connects to the Environment's cluster: through the kubeconfig
+// when --kubeconfig, --context or $KUBECONFIG says which, else to the EKS
+// cluster the Environment names (eks:DescribeCluster and an STS token), else
+// (no AWS credentials, --skip-aws) through the default kubeconfig.
+func connectEngine(cmd *cobra.Command, f *syncFlags, desired *desiredState) (*reconciler.Engine, error) {
+	cfg, err := f.clusterConfig(cmd, desired.env)
+	if err != nil {
+		return nil, err
+	}
+	return reconciler.New(cfg, reconciler.Options{})
+}
+
+func (f *syncFlags) clusterConfig(cmd *cobra.Command, env *schema.Environment) (*rest.Config, error) {
+	if f.kubeconfig != "" || f.context != "" || os.Getenv("KUBECONFIG") != "" || f.aws.skip {
+		return f.restConfig()
+	}
+	chk := gpaws.New(cmd.Context(), gpaws.Options{Profile: f.aws.profile, Region: env.Spec.Cluster.Region})
+	if !chk.Enabled() {
+		return f.restConfig()
+	}
+	cfg, err := chk.RESTConfig(cmd.Context(), env)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to EKS cluster %s in %s by name (pass --kubeconfig or --context to use a kubeconfig): %w",
+			env.Spec.Cluster.Name, env.Spec.Cluster.Region, err)
+	}
+	return cfg, nil
+}
+
+// preflight checks the IRSA trust policies of the rendered ServiceAccounts
+// and prices the Models (see gitplane iam check, gitplane cost). It prints
+// the report and says whether it found problems.
+func preflight(cmd *cobra.Command, f *syncFlags, desired *desiredState) (bool, error) {
+	chk := f.aws.checker(cmd, desired.env)
+	if !chk.Enabled() {
+		return false, nil
+	}
+	report, err := chk.Check(cmd.Context(), gpaws.Change{Env: desired.env, Objects: desired.objects, Head: desired.repo})
+	if err != nil {
+		return false, err
+	}
+	if f.output == "text" {
+		fmt.Fprint(cmd.OutOrStdout(), report.Text())
+	}
+	return report.HasErrors(), nil
 }
 
 // printPlan writes the plan in the chosen format.
