@@ -51,6 +51,8 @@ func TestPlannedPreview(t *testing.T) {
 		edit{file: "models/whisper.yaml"},
 		edit{file: "overlays/prod/secret.yaml", new: secretFile("sk-live-head-a-4321", "sk-live-base-b-5678")},
 		edit{file: "overlays/prod/bad.yaml", new: badService},
+		// The Gateway's Service asks for another cluster IP: immutable.
+		edit{"overlays/prod/kustomization.yaml", "patches:\n", "patches:\n- target: {kind: Service, name: ai}\n  patch: |-\n    - op: add\n      path: /spec/clusterIP\n      value: 10.0.0.123\n"},
 	)
 	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Planner: engine,
 		FileURL: fileURL, PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: true}})
@@ -61,12 +63,12 @@ func TestPlannedPreview(t *testing.T) {
 	if s := p.Plan.Summary(); s.Configure < 2 || s.Delete < 5 || s.Create != 0 || p.Offline {
 		t.Errorf("summary %s, offline %v; want the Deployment and the Secret configured, Whisper's objects deleted", s, p.Offline)
 	}
-	if !p.Failed || len(p.ServerErrors) != 1 || !strings.Contains(p.ServerErrors[0], "Service ai-gateway/bad-port") || !strings.Contains(p.ServerErrors[0], "70000") {
-		t.Errorf("server errors %q (failed %v); want the Service's port rejected", p.ServerErrors, p.Failed)
+	if errs := strings.Join(p.ServerErrors, "\n"); !p.Failed || len(p.ServerErrors) != 2 || !strings.Contains(errs, "Service ai-gateway/bad-port") || !strings.Contains(errs, "70000") {
+		t.Errorf("server errors %q (failed %v); want the Service's port rejected and the cluster IP immutable", p.ServerErrors, p.Failed)
 	}
 	for _, want := range []string{
 		"planned against the live cluster",
-		"❌ 1 rejected by the API server",
+		"❌ 2 rejected by the API server",
 		"**image vllm/vllm-openai**: `v0.6.3` → `v0.7.0`",
 		"🗑️ **Model** `speech/whisper-large` (removed)",
 		"⚠️ `karpenter.sh/NodePool speech-whisper-large-spot` deleted: deletes a Karpenter NodePool",
@@ -74,6 +76,7 @@ func TestPlannedPreview(t *testing.T) {
 		"<code>Secret ai-gateway/ai-gateway-api-keys</code> configured",
 		"+        image: vllm/vllm-openai:v0.7.0",
 		"#### Estimated GPU cost: prod",
+		"- `Service ai-gateway/ai: immutable field(s) spec.clusterIPs[0] cannot change",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("preview lacks %q", want)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -134,12 +135,26 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	}
 	scrubPlan(plan, res.Objects)
 	p.Plan = plan
-	for _, c := range plan.Errors() {
-		p.ServerErrors = append(p.ServerErrors, c.Ref.String()+": "+c.Error)
-	}
+	p.ServerErrors = serverErrors(plan)
 	p.Failed = len(p.ServerErrors) > 0
 	p.Risks = risksOf(plan)
 	return nil
+}
+
+// serverErrors lists what the API server will not accept: objections to
+// the dry-run, and immutable fields of objects that may not be recreated.
+func serverErrors(plan *reconciler.Plan) []string {
+	var out []string
+	for _, c := range plan.Changes {
+		switch {
+		case c.Error != "":
+			out = append(out, c.Ref.String()+": "+c.Error)
+		case len(c.Immutable) > 0 && !c.Recreate:
+			out = append(out, fmt.Sprintf("%s: immutable field(s) %s cannot change; annotate the spec or its Environment %s: \"true\" to delete and recreate it",
+				c.Ref, strings.Join(c.Immutable, ", "), reconciler.AnnotationForce))
+		}
+	}
+	return out
 }
 
 // renderBase renders the base for an offline comparison; an Environment

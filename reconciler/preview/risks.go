@@ -35,6 +35,9 @@ func risksOf(plan *reconciler.Plan) []Risk {
 	for _, c := range plan.Changes {
 		blocked := c.Blocked != ""
 		for _, r := range c.Risks {
+			if len(c.Immutable) > 0 && !c.Recreate && strings.HasPrefix(r, "changes immutable") {
+				continue // a server error: the change cannot be applied
+			}
 			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: r, Blocked: blocked})
 		}
 		if len(c.Risks) == 0 {
