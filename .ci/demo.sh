@@ -56,13 +56,52 @@ run_gitplane() {
   sed -i -E 's#(image: [^:]+:)[^ ]+#\1demo-'"$(date +%s)"'#' $DEMO/repo/models/llama.yaml
   git -C $DEMO/repo -c user.name=demo -c user.email=demo@gitplane.dev commit -qam "llama: new image"
   echo ">> gitplane diff $DEMO/repo --env $env (exit 1: there are changes)"
-  $gp diff $DEMO/repo --env $env --color=always || [ $? -eq 1 ]
+  $gp diff $DEMO/repo --env $env --color=always --skip-aws 2>/dev/null || [ $? -eq 1 ]
   echo ">> gitplane apply $DEMO/repo --env $env --prune"
   $gp apply $DEMO/repo --env $env --prune
 }
 
+# run_serve runs the GitOps loop on the demo repository (polling every two
+# seconds; no GitHub here, so /status shows what commit statuses would say),
+# pushes a change, and prints the pull-request preview of another one.
+run_serve() {
+  local gp=$BIN/gitplane addr=127.0.0.1:18080
+  echo ">> gitplane serve --repo $DEMO/repo --env staging --poll '@every 2s' (log: $DEMO/serve.log)"
+  $gp serve --repo "$PWD/$DEMO/repo" --env staging --poll '@every 2s' --listen $addr \
+    --data-dir $DEMO/serve-data --wait 0 >$DEMO/serve.log 2>&1 &
+  local pid=$!
+  trap "kill $pid 2>/dev/null" EXIT
+  wait_synced "$(git -C $DEMO/repo rev-parse HEAD)"
+  echo ">> change models/whisper.yaml (replicas) and commit; polling picks it up"
+  sed -i -E 's/max: ([0-9]+)/max: 9/' $DEMO/repo/models/whisper.yaml
+  git -C $DEMO/repo -c user.name=demo -c user.email=demo@gitplane.dev commit -qam "whisper: up to 9 replicas"
+  wait_synced "$(git -C $DEMO/repo rev-parse HEAD)"
+  curl -fsS http://$addr/metrics | grep -E '^gitplane_(reconcile_duration_seconds_count|objects_applied_total)' | sed 's/^/   /'
+  kill $pid; wait $pid 2>/dev/null || true; trap - EXIT
+
+  echo ">> a pull request: branch 'bigger-llama' gives the llama Model 2 to 4 replicas; gitplane preview prints the comment serve would post"
+  git -C $DEMO/repo checkout -qb bigger-llama
+  printf '  replicas: {min: 2, max: 4}\n' >> $DEMO/repo/models/llama.yaml
+  git -C $DEMO/repo -c user.name=demo -c user.email=demo@gitplane.dev commit -qam "llama: 2 to 4 replicas"
+  git -C $DEMO/repo checkout -q main
+  $gp preview $DEMO/repo --env staging --base main --head bigger-llama 2>/dev/null | head -60 || true
+}
+
+# wait_synced waits until serve's /status shows staging synced at sha.
+wait_synced() {
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:18080/status?format=json" 2>/dev/null | grep -q "\"revision\": \"$1\"" &&
+       curl -fsS "http://127.0.0.1:18080/status?format=json" | grep -qE '"result": "(success|failure)"'; then
+      echo ">> /status:"; curl -fsS "http://127.0.0.1:18080/status?format=json" | sed 's/^/   /'
+      return
+    fi
+    sleep 0.5
+  done
+  echo "serve did not sync $1 in 60s; see $DEMO/serve.log" >&2; tail -20 $DEMO/serve.log >&2; exit 1
+}
+
 case "${1:-up}" in
-  up) up_controlplane; make_repo; run_gitplane ;;
+  up) up_controlplane; make_repo; run_gitplane; run_serve ;;
   down)
     if running; then
       pid=$(cat $PIDFILE); kill "$pid"

@@ -17,7 +17,7 @@ type EnvStatus struct {
 	Result      string    `json:"result,omitempty"` // syncing, success, failure
 	Message     string    `json:"message,omitempty"`
 	Time        time.Time `json:"time,omitzero"`
-	Healthy     bool      `json:"healthy"`
+	Healthy     bool      `json:"healthy"` // waited for and healthy
 }
 
 // Status is the /status document.

@@ -98,7 +98,7 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 		return
 	}
 	sum := plan.Summary()
-	st.Result, st.Healthy = "success", true
+	st.Result, st.Healthy = "success", s.opts.Wait >= 0
 	st.Message = fmt.Sprintf("%s: %s; healthy", env, sum.Past())
 	if s.opts.Wait < 0 {
 		st.Message = fmt.Sprintf("%s: %s; applied", env, sum.Past())

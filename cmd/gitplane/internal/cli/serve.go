@@ -87,7 +87,7 @@ flags given on the command line win.`,
 	fl.StringVar(&f.publicURL, "public-url", "", "URL serve is reachable at; statuses link to its /status page")
 	fl.StringSliceVar(&f.envs, "env", nil, "Environments to sync (repeatable; default: every Environment on --branch)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "where the Git clone is kept (default: a directory under the user cache dir)")
-	fl.DurationVar(&f.wait, "wait", 5*time.Minute, "how long a sync waits for health")
+	fl.DurationVar(&f.wait, "wait", 5*time.Minute, "how long a sync waits for health (0: does not wait)")
 	fl.BoolVar(&f.confirmPrune, "confirm-prune", false, "let a sync prune more than 25% of an Environment's inventory")
 	f.clusterFlags.register(c)
 	return c
@@ -119,7 +119,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	}
 	opts := server.Options{
 		Source: src, RepoName: repoName, Engine: engine, GitHub: gh, Environments: f.envs,
-		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: f.wait, Logger: log,
+		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: waitOption(f.wait), Logger: log,
 		PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}
 	if f.webhookSecret != "" {
@@ -138,6 +138,14 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	return serveHTTP(ctx, f.listen, srv, log)
+}
+
+// waitOption maps --wait to server.Options.Wait, where 0 means the default.
+func waitOption(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // serveHTTP runs the loop and its listener until ctx ends.
