@@ -84,6 +84,8 @@ func status(p *EnvPreview) string {
 		return "❌ render failed"
 	case len(p.ServerErrors) > 0:
 		return fmt.Sprintf("❌ %d rejected by the API server", len(p.ServerErrors))
+	case p.AWS != nil && p.AWS.HasErrors():
+		return "⚠️ IRSA trust-policy problems"
 	case len(p.Risks) > 0:
 		return fmt.Sprintf("⚠️ %d risk(s)", len(p.Risks))
 	case p.Plan == nil:
@@ -115,7 +117,12 @@ func writeEnvironment(b *strings.Builder, p *EnvPreview) {
 	}
 	writeSpecs(b, p)
 	writeRisks(b, p.Risks)
-	writeCost(b, p)
+	if p.AWS != nil {
+		b.WriteString(p.AWS.Markdown())
+		b.WriteString("\n")
+	} else {
+		writeCost(b, p)
+	}
 	if p.Plan != nil {
 		writeDiffs(b, p.Plan)
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/aws/pricing"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
@@ -30,6 +31,10 @@ type Input struct {
 	PlanOptions reconciler.PlanOptions
 	// Prices price the Models; nil: the embedded catalog (pricing.Offline).
 	Prices *pricing.Prices
+	// AWS runs the IRSA trust-policy preflight on the head's objects and
+	// prices base and head with its prices (live spot prices when enabled);
+	// nil: no preflight, cost from Prices.
+	AWS *gpaws.Checker
 }
 
 // Planner is what the preview needs of the engine (*reconciler.Engine
@@ -67,6 +72,9 @@ type EnvPreview struct {
 	// Cost is the GPU cost before and after; nil when not estimated.
 	Cost       *pricing.CostChange
 	CostSource string
+	// AWS is the AWS report (notices, IRSA findings, cost) when Input.AWS
+	// was set and the head rendered.
+	AWS *gpaws.Report
 	// Notes are notices about the preview itself (e.g. an invalid base).
 	Notes []string
 	// Failed says the head cannot be applied as it is: invalid specs, a
@@ -135,6 +143,7 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	}
 	scrubPlan(plan, res.Objects)
 	p.Plan = plan
+	p.checkAWS(ctx, in.AWS, res, base, head)
 	p.ServerErrors = serverErrors(plan)
 	p.Failed = len(p.ServerErrors) > 0
 	p.Risks = risksOf(plan)
@@ -173,6 +182,27 @@ func (p *EnvPreview) renderBase(ctx context.Context, in Input, base *schema.Repo
 		return nil
 	}
 	return res.Objects
+}
+
+// checkAWS runs the AWS checks on the head's objects; their cost estimate
+// replaces the one from Input.Prices.
+func (p *EnvPreview) checkAWS(ctx context.Context, chk *gpaws.Checker, res *render.Result, base, head *schema.Repo) {
+	if chk == nil {
+		return
+	}
+	ch := gpaws.Change{Env: res.Env, Objects: res.Objects, Head: head}
+	if findEnv(base, p.Env) != nil {
+		ch.Base = base
+	}
+	rep, err := chk.Check(ctx, ch)
+	if err != nil {
+		p.Notes = append(p.Notes, "AWS checks failed: "+err.Error())
+		return
+	}
+	p.AWS = &rep
+	if rep.Cost != nil {
+		p.Cost, p.CostSource = rep.Cost, rep.Source
+	}
 }
 
 // estimateCost prices the Environment's Models at base and head.

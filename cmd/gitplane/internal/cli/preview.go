@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -24,6 +25,7 @@ type previewFlags struct {
 	envs       []string
 	base, head string
 	offline    bool
+	aws        awsFlags
 	clusterFlags
 	reconciler.PlanOptions
 }
@@ -43,8 +45,13 @@ changed files touch) it renders the head and plans it against the cluster of
 the current kubeconfig context with a server-side dry-run (nothing is
 written), or with --offline compares the head's render with the base's. The
 document has a summary table, per-spec summaries, risk flags, validation and
-API-server errors, the GPU cost before → after and every diff. Secret values
-are redacted.
+API-server errors, the IRSA trust-policy preflight, the GPU cost before →
+after and every diff. Secret values are redacted.
+
+AWS: with credentials (and without --skip-aws) the roles of the rendered
+ServiceAccounts are checked with iam:GetRole and Models are priced with
+current spot prices; otherwise, and always with --offline, which makes no
+AWS or cluster calls, costs come from the embedded catalog.
 
 Exit status: 0 preview printed; 1 preview printed and the head cannot be
 applied (invalid specs, a render error or objects the API server rejects),
@@ -62,6 +69,7 @@ as validate and diff report problems; 2 could not run.`,
 	c.Flags().BoolVar(&f.AllowEmpty, "allow-empty", false, "let an empty render prune everything gitplane applied")
 	c.Flags().BoolVar(&f.ConfirmPrune, "confirm-prune", false, "let a prune delete more than 25% of the inventory")
 	f.clusterFlags.register(c)
+	f.aws.bind(c)
 	_ = c.MarkFlagRequired("base")
 	return c
 }
@@ -82,6 +90,7 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 			return err
 		}
 		in.Planner = engine
+		in.AWS = gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile})
 	}
 	var previews []*preview.EnvPreview
 	failed := 0
