@@ -148,3 +148,16 @@ func TestPreviewPlansAgainstTheCluster(t *testing.T) {
 		t.Errorf("exit %d, %d requests, stdout %q, stderr %q; want exit 2 after asking the cluster", code, requests.Load(), stdout, stderr)
 	}
 }
+
+// TestPreviewNothingAffected previews a change to documentation only.
+func TestPreviewNothingAffected(t *testing.T) {
+	dir := gitRepo(t, func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("# specs\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	code, stdout, stderr := run(t, "preview", dir, "--base", "main~1", "--offline")
+	if code != ExitOK || !strings.Contains(stdout, "This change touches no Environment.") || strings.Contains(stdout, "###") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, stdout, stderr)
+	}
+}
