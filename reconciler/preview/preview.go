@@ -85,7 +85,7 @@ type EnvPreview struct {
 // Environment previews one Environment. Invalid specs at the head are not
 // an error: they are reported in ValidationErrors with Failed set. Errors
 // are returned for what is not the change's fault: an unreadable tree or a
-// cluster that cannot be planned against.
+// cluster that cannot be planned against; they do not name the Environment.
 func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
 	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Planner == nil, FileURL: in.FileURL}
 	head, herr := loadRepo(in.Head)
@@ -94,18 +94,18 @@ func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
 	if errors.As(berr, &list) {
 		p.Notes = append(p.Notes, fmt.Sprintf("the base does not validate (%d error(s)); it is compared as far as it could be read", len(list)))
 	} else if berr != nil {
-		return nil, fmt.Errorf("previewing %s: base: %w", in.Env, berr)
+		return nil, fmt.Errorf("reading the base: %w", berr)
 	}
 	switch {
 	case errors.As(herr, &list):
 		p.ValidationErrors, p.Failed = list, true
 		return p, nil
 	case herr != nil:
-		return nil, fmt.Errorf("previewing %s: head: %w", in.Env, herr)
+		return nil, fmt.Errorf("reading the head: %w", herr)
 	}
 	if findEnv(head, in.Env) == nil {
 		if findEnv(base, in.Env) == nil {
-			return nil, fmt.Errorf("previewing %s: no Environment %q at the base or the head", in.Env, in.Env)
+			return nil, fmt.Errorf("no Environment %q at the base or the head", in.Env)
 		}
 		p.Notes = append(p.Notes, fmt.Sprintf("Environment %s is removed by this change: gitplane stops syncing it and deletes nothing", in.Env))
 		p.Specs = compareSpecs(base, head, in.Env)
@@ -133,12 +133,12 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 			Diffs: true, Recreate: recreatePolicy(head, res.Env),
 		})
 		if err != nil {
-			return fmt.Errorf("previewing %s: planning against the cluster: %w", in.Env, err)
+			return fmt.Errorf("planning against the cluster: %w", err)
 		}
 	} else {
 		baseObjs := p.renderBase(ctx, in, base, baseValid)
 		if plan, err = offlinePlan(in.Env, baseObjs, res.Objects, in.PlanOptions); err != nil {
-			return fmt.Errorf("previewing %s: %w", in.Env, err)
+			return fmt.Errorf("comparing the base and head renders: %w", err)
 		}
 	}
 	scrubPlan(plan, res.Objects)

@@ -98,7 +98,7 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 		in.Env = env
 		p, err := preview.Environment(ctx, in)
 		if err != nil {
-			return err
+			return fmt.Errorf("previewing %s: %w", env, err)
 		}
 		if p.Failed {
 			failed++
