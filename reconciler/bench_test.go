@@ -40,6 +40,7 @@ func benchApply(b *testing.B, n int) {
 	h := newBenchHarness(b)
 	env := fmt.Sprintf("apply%d", n)
 	objs := rendered(b, benchRepo(env, n), env)
+	h.ensureNamespace(env + "-istio")
 
 	first, firstReq := h.timedSync(env, objs)
 	if w := h.count.writes(); w < len(objs) {
@@ -57,6 +58,7 @@ func benchApply(b *testing.B, n int) {
 		n, len(objs), first.Round(time.Millisecond), firstReq, noop.Round(time.Millisecond), noopReq)
 
 	kenv := fmt.Sprintf("kubectl%d", n)
+	h.ensureNamespace(kenv + "-istio")
 	kfirst, kfirstReq, ok := kubectlApply(b, h.cfg, rendered(b, benchRepo(kenv, n), kenv))
 	if !ok {
 		return
@@ -97,9 +99,7 @@ func (h *benchHarness) timedSync(env string, objs []*unstructured.Unstructured) 
 }
 
 // kubectlApply runs `kubectl apply --server-side` on the objects and counts
-// its requests from its -v=6 log. --force-conflicts: every Environment
-// renders the shared Istio Gateway istio-system/gitplane, which gitplane's
-// run applied first.
+// its requests from its -v=6 log.
 func kubectlApply(b *testing.B, cfg *rest.Config, objs []*unstructured.Unstructured) (time.Duration, int, bool) {
 	if os.Getenv("GITPLANE_BENCH_SKIP_KUBECTL") != "" {
 		b.Log("GITPLANE_BENCH_SKIP_KUBECTL is set: no kubectl anchor")
@@ -121,7 +121,7 @@ func kubectlApply(b *testing.B, cfg *rest.Config, objs []*unstructured.Unstructu
 	}
 	kubeconfig := testenv.Kubeconfig(b, cfg)
 	var stderr bytes.Buffer
-	cmd := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
+	cmd := exec.Command(kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager", "kubectl-bench", "-f", manifest, "-v=6")
 	cmd.Stderr = &stderr
 	start := time.Now()
 	if out, err := cmd.Output(); err != nil {
@@ -152,9 +152,11 @@ func tail(b []byte) []byte {
 }
 
 // benchRepo is one Environment and n Models spread over seven namespaces,
-// varied in GPU and capacity, as in render's benchmark.
+// varied in GPU and capacity, as in render's benchmark. Each Environment
+// has its own ingress gateway namespace (<env>-istio), so the gitplane and
+// kubectl runs do not share the Istio Gateway.
 func benchRepo(env string, n int) fstest.MapFS {
-	fsys := fstest.MapFS{"env.yaml": {Data: fmt.Appendf(nil, envSpec, env, env)}}
+	fsys := fstest.MapFS{"env.yaml": {Data: fmt.Appendf(nil, envSpec+"  istio: {ingressGatewayNamespace: %s-istio}\n", env, env, env)}}
 	gpus := []string{"16G", "24Gi", "48G", "40G"}
 	caps := []string{"spot", "on-demand", "spot-with-fallback"}
 	for i := range n {
