@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"testing/fstest"
 
@@ -121,20 +122,27 @@ type revisions struct {
 	changed    []string
 }
 
-// readRevisions resolves base and head in the repository at dir and reads
-// both trees.
+// readRevisions resolves base and head in the repository holding dir and
+// reads dir's tree at both: dir may be a folder of the repository.
 func readRevisions(dir, base, head string) (*revisions, error) {
 	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
 	if err != nil {
 		return nil, fmt.Errorf("opening Git repository %s: %w", dir, err)
 	}
-	bt, _, err := commitTree(repo, base)
+	prefix, err := folderIn(repo, dir)
 	if err != nil {
 		return nil, err
 	}
-	ht, headSHA, err := commitTree(repo, head)
+	bt, _, err := commitTree(repo, base, prefix)
 	if err != nil {
 		return nil, err
+	}
+	ht, headSHA, err := commitTree(repo, head, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if ht == nil {
+		return nil, fmt.Errorf("%s has no folder %s", head, prefix)
 	}
 	changes, err := object.DiffTree(bt, ht)
 	if err != nil {
@@ -149,8 +157,10 @@ func readRevisions(dir, base, head string) (*revisions, error) {
 		}
 	}
 	slices.Sort(r.changed)
-	if r.base, err = treeFS(bt); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", base, err)
+	if bt != nil {
+		if r.base, err = treeFS(bt); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", base, err)
+		}
 	}
 	if r.head, err = treeFS(ht); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", head, err)
@@ -158,7 +168,39 @@ func readRevisions(dir, base, head string) (*revisions, error) {
 	return r, nil
 }
 
-func commitTree(repo *git.Repository, rev string) (*object.Tree, string, error) {
+// folderIn returns dir's slash-separated path inside the repository's
+// work tree; "" for its root or a bare repository.
+func folderIn(repo *git.Repository, dir string) (string, error) {
+	wt, err := repo.Worktree()
+	if errors.Is(err, git.ErrIsBareRepository) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("opening the work tree of %s: %w", dir, err)
+	}
+	root, err := filepath.EvalSymlinks(wt.Filesystem.Root())
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return "", fmt.Errorf("locating %s in %s: %w", dir, root, err)
+	}
+	if rel = filepath.ToSlash(rel); rel == "." {
+		return "", nil
+	}
+	return rel, nil
+}
+
+// commitTree resolves rev and returns its tree of the folder prefix (the
+// root when empty), nil when the commit has no such folder.
+func commitTree(repo *git.Repository, rev, prefix string) (*object.Tree, string, error) {
 	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		return nil, "", fmt.Errorf("resolving %q: %w", rev, err)
@@ -171,7 +213,16 @@ func commitTree(repo *git.Repository, rev string) (*object.Tree, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the tree of %s (%s): %w", rev, hash, err)
 	}
-	return t, hash.String(), nil
+	if prefix == "" {
+		return t, hash.String(), nil
+	}
+	sub, err := t.Tree(prefix)
+	if errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, hash.String(), nil
+	} else if err != nil {
+		return nil, "", fmt.Errorf("reading %s at %s: %w", prefix, rev, err)
+	}
+	return sub, hash.String(), nil
 }
 
 // treeFS reads a commit's regular files into memory: spec repositories
@@ -195,6 +246,9 @@ func treeFS(t *object.Tree) (fs.FS, error) {
 // loadPartial loads what can be read of a tree's specs, for choosing the
 // Environments a change touches; nil when nothing could be read.
 func loadPartial(fsys fs.FS) *schema.Repo {
+	if fsys == nil {
+		return &schema.Repo{}
+	}
 	repo, err := schema.Load(fsys)
 	var list schema.ErrorList
 	if err != nil && !errors.As(err, &list) {

@@ -161,3 +161,23 @@ func TestPreviewNothingAffected(t *testing.T) {
 		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, stdout, stderr)
 	}
 }
+
+// TestPreviewFolder previews specs kept in a folder of a larger repository:
+// files outside it are not read, and a base without the folder is a new
+// repository.
+func TestPreviewFolder(t *testing.T) {
+	specs := copySpecs(t)
+	dir := gitRepo(t, func(dir string) {
+		if err := os.Rename(specs, filepath.Join(dir, "specs")); err != nil {
+			t.Fatal(err)
+		}
+		// Outside the folder: would fail validation if it were read.
+		if err := os.WriteFile(filepath.Join(dir, "not-a-spec.yaml"), []byte("kind: Other\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	code, stdout, stderr := run(t, "preview", filepath.Join(dir, "specs"), "--base", "main~1", "--head", "main", "--env", "staging", "--offline")
+	if code != ExitOK || !strings.Contains(stdout, "| [staging](#staging) | ✅ ready | 37 | 0 | 0 | 0 |") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, stdout, stderr)
+	}
+}
