@@ -113,7 +113,7 @@ func compareGateway(base, head *schema.Gateway, benv, henv *schema.Environment) 
 	}
 	c.routeFacts(b.Spec.Routes, h.Spec.Routes)
 	c.imageFact(b.Spec.Image, h.Spec.Image)
-	c.fact("replicas", replicasText(*b.Spec.Replicas), replicasText(*h.Spec.Replicas))
+	c.fact("replicas", gatewayReplicas(b), gatewayReplicas(h))
 	c.fact("exposure", b.Spec.Visibility+" at "+schema.Hostname(b.Spec.Host, benv), h.Spec.Visibility+" at "+schema.Hostname(h.Spec.Host, henv))
 	c.fact("rate limit", rateText(b.Spec.RateLimit), rateText(h.Spec.RateLimit))
 	c.others(map[string][2]any{
@@ -126,6 +126,14 @@ func compareGateway(base, head *schema.Gateway, benv, henv *schema.Environment) 
 	})
 	c.settle()
 	return c
+}
+
+// gatewayReplicas shows a Gateway's replica bounds (defaulted to 2 by Load).
+func gatewayReplicas(g *schema.Gateway) string {
+	if g.Spec.Replicas == nil {
+		return "2"
+	}
+	return replicasText(*g.Spec.Replicas)
 }
 
 func rateText(r *schema.RateLimit) string {
