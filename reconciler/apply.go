@@ -24,6 +24,9 @@ type ApplyOptions struct {
 	// Wait, when positive, waits up to this long for the applied objects to
 	// become healthy.
 	Wait time.Duration
+	// Diffs records in each change the diff of the live object against the
+	// server's answer (which costs a YAML rendering of both per object).
+	Diffs bool
 }
 
 // ApplyError lists the objects a sync could not apply, prune or bring to
@@ -169,7 +172,7 @@ func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) 
 		// Only the server could tell: the difference was normalisation.
 		c.Action, c.Drift = ActionUnchanged, false
 	}
-	if c.Diff == "" && c.Action != ActionUnchanged {
+	if opts.Diffs && c.Diff == "" && c.Action != ActionUnchanged {
 		d, derr := unifiedDiff(c.Ref, c.Live, result)
 		if derr != nil {
 			return derr

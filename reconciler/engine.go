@@ -25,7 +25,8 @@ const InventoryNamespace = "gitplane-system"
 // Options configure an Engine. Zero values take the defaults.
 type Options struct {
 	// Concurrency bounds the requests in flight within an apply stage.
-	// Default 16.
+	// Default 48: writes wait mostly on etcd commits, which etcd batches, so
+	// more in flight means more per commit.
 	Concurrency int
 	// Backoff is how requests that fail with 429, 5xx or a broken connection
 	// are retried. Default: 6 tries from 200ms, doubling, capped at 5s.
@@ -40,7 +41,7 @@ type Options struct {
 var DefaultBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 6, Cap: 5 * time.Second}
 
 func (o Options) withDefaults() Options {
-	o.Concurrency = cmp.Or(o.Concurrency, 16)
+	o.Concurrency = cmp.Or(o.Concurrency, 48)
 	if o.Backoff.Steps == 0 {
 		o.Backoff = DefaultBackoff
 	}

@@ -54,7 +54,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 				return err
 			}
 			applied, err := engine.Apply(cmd.Context(), p, reconciler.ApplyOptions{
-				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Recreate: desired.recreate, Wait: f.wait,
+				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Recreate: desired.recreate, Wait: f.wait, Diffs: f.dryRun,
 			})
 			if perr := printPlan(cmd, &f.syncFlags, applied, reconciler.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
 				err = perr
