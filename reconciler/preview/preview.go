@@ -61,8 +61,9 @@ type EnvPreview struct {
 	FileURL          func(path string, line int) string `json:"-"`
 	// RenderError is why a valid head could not be rendered.
 	RenderError string
-	// ServerErrors are the API server's objections found by the dry-run,
-	// "Ref: message", Secret values redacted.
+	// ServerErrors are what the API server will not accept, "Ref: message":
+	// its objections to the dry-run and immutable fields of objects that may
+	// not be recreated. Secret values are redacted.
 	ServerErrors []string
 	// Specs compare each Model, Gateway and the Environment between base and
 	// head, with the Environment's defaults applied.
