@@ -85,9 +85,11 @@ func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstruc
 	return e.applyOne(ctx, c.Desired, applyCall{})
 }
 
-// sameObject reports whether two versions of an object differ in anything a
-// diff would show.
-func sameObject(a, b *unstructured.Unstructured) bool {
+func sameObject(a, b *unstructured.Unstructured) bool { return SameObject(a, b) }
+
+// SameObject reports whether two versions of an object are equal in
+// everything a diff shows (server-maintained metadata and status aside).
+func SameObject(a, b *unstructured.Unstructured) bool {
 	if a == nil || b == nil {
 		return a == b
 	}

@@ -34,10 +34,17 @@ func forDiff(o *unstructured.Unstructured) map[string]any {
 	return c.Object
 }
 
-// unifiedDiff renders the change from before to after (either may be nil)
-// as a unified diff with the object's Ref as file names. Secret values are
-// redacted first.
+// unifiedDiff is the diff of a live object against the desired one.
 func unifiedDiff(ref Ref, before, after *unstructured.Unstructured) (string, error) {
+	return UnifiedDiff(ref, before, after, "live", "desired")
+}
+
+// UnifiedDiff renders the change from before to after (either may be nil)
+// as a unified diff whose file names are the two labels and the object's
+// Ref ("live/apps/Deployment models/llama"). Server-maintained metadata,
+// status and gitplane's hash annotation are left out; Secret values are
+// redacted first.
+func UnifiedDiff(ref Ref, before, after *unstructured.Unstructured, beforeLabel, afterLabel string) (string, error) {
 	before, after = redactPair(ref, before, after)
 	a, err := yamlLines(forDiff(before))
 	if err != nil {
@@ -47,7 +54,7 @@ func unifiedDiff(ref Ref, before, after *unstructured.Unstructured) (string, err
 	if err != nil {
 		return "", fmt.Errorf("diffing %s: %w", ref, err)
 	}
-	from, to := "live/"+ref.String(), "desired/"+ref.String()
+	from, to := beforeLabel+"/"+ref.String(), afterLabel+"/"+ref.String()
 	if before == nil {
 		from = "/dev/null"
 	}
