@@ -85,8 +85,24 @@ func buildBatch(units []*unit, idx []int) ([][]*unstructured.Unstructured, bool)
 // buildUnits generates the objects of the units at idx and runs them
 // through one kustomize build, which adds gitplane's labels; then it sorts
 // the output back to the units and annotates each object with its source.
+// kustomize gets only each object's apiVersion, kind and metadata, and the
+// rest of the object is put back after the build (see metaonly.go for why
+// that is exact).
 func buildUnits(units []*unit, idx []int) ([][]*unstructured.Unstructured, error) {
+	return buildWith(units, idx, true)
+}
+
+// buildUnitsFull is buildUnits with whole objects through kustomize, what
+// TestMetadataOnlyBuilds compares buildUnits with.
+func buildUnitsFull(units []*unit, idx []int) ([][]*unstructured.Unstructured, error) {
+	return buildWith(units, idx, false)
+}
+
+func buildWith(units []*unit, idx []int, metaOnly bool) ([][]*unstructured.Unstructured, error) {
 	owner := map[string]int{} // object key → position in idx
+	// apiVersion and object key → the fields kustomize did not get. Key
+	// leaves out the version, which tells apart objects kustomize accepts.
+	rests := map[string]M{}
 	var buf bytes.Buffer
 	for i, j := range idx {
 		u := units[j]
@@ -96,11 +112,22 @@ func buildUnits(units []*unit, idx []int) ([][]*unstructured.Unstructured, error
 		}
 		for _, o := range objs {
 			k := Key(&unstructured.Unstructured{Object: o})
-			if o, dup := owner[k]; dup && o != i {
+			if prev, dup := owner[k]; dup && prev != i {
 				return nil, fmt.Errorf("rendering %s (%s): %s is rendered by another spec too", u.what, u.source, k)
 			}
 			owner[k] = i
-			if err := writeBlockYAML(&buf, o); err != nil {
+			doc := o
+			if metaOnly {
+				var partial bool
+				if doc, partial = kustomizeView(o); partial {
+					r, err := rest(o)
+					if err != nil {
+						return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
+					}
+					rests[restKey(o["apiVersion"], k)] = r
+				}
+			}
+			if err := writeBlockYAML(&buf, doc); err != nil {
 				return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
 			}
 		}
@@ -115,15 +142,24 @@ func buildUnits(units []*unit, idx []int) ([][]*unstructured.Unstructured, error
 	}
 	res := make([][]*unstructured.Unstructured, len(idx))
 	for _, o := range out {
-		i, ok := owner[Key(o)]
+		k := Key(o)
+		i, ok := owner[k]
 		if !ok {
-			return nil, fmt.Errorf("rendering %s (%s): kustomize returned %s, which no spec rendered", first.what, first.source, Key(o))
+			return nil, fmt.Errorf("rendering %s (%s): kustomize returned %s, which no spec rendered", first.what, first.source, k)
+		}
+		// kustomize's apiVersion, kind and metadata; the generated rest
+		for f, v := range rests[restKey(o.Object["apiVersion"], k)] {
+			o.Object[f] = v
 		}
 		u := units[idx[i]]
 		annotate(o, AnnotationSource, u.source)
 		res[i] = append(res[i], o)
 	}
 	return res, nil
+}
+
+func restKey(apiVersion any, key string) string {
+	return fmt.Sprint(apiVersion) + " " + key
 }
 
 func unitKustomization(env string) []byte {
