@@ -5,11 +5,14 @@ import (
 )
 
 // IngressGatewayName is the Istio Gateway each Environment gets in the
-// ingress gateway's namespace; public VirtualServices bind to it.
-const IngressGatewayName = "gitplane"
+// ingress gateway's namespace, gitplane-<environment>; public
+// VirtualServices bind to it. Named per Environment (like its Ingress and
+// EC2NodeClass) so that two Environments sharing a cluster do not fight
+// over one Gateway.
+func IngressGatewayName(env *schema.Environment) string { return "gitplane-" + env.Metadata.Name }
 
 func ingressGatewayRef(env *schema.Environment) string {
-	return env.Spec.Istio.IngressGatewayNamespace + "/" + IngressGatewayName
+	return env.Spec.Istio.IngressGatewayNamespace + "/" + IngressGatewayName(env)
 }
 
 func ingressPrincipals(env *schema.Environment) []string {
@@ -88,7 +91,7 @@ func serviceEntry(namespace, name, host string) M {
 // terminates TLS and forwards plain HTTP to port 80 inside the VPC.
 func ingressGateway(env *schema.Environment, hosts []string) M {
 	i := env.Spec.Istio
-	gw := object("networking.istio.io/v1", "Gateway", i.IngressGatewayNamespace, IngressGatewayName, nil)
+	gw := object("networking.istio.io/v1", "Gateway", i.IngressGatewayNamespace, IngressGatewayName(env), nil)
 	if len(hosts) == 0 {
 		hosts = []string{"*." + env.Spec.Ingress.Domain}
 	}
