@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/source"
@@ -33,7 +34,10 @@ type GitHubPreviewer struct {
 	// Environments limits previews to these; empty: all.
 	Environments []string
 	PlanOptions  reconciler.PlanOptions
-	Logger       *slog.Logger
+	// AWS adds the IRSA trust-policy preflight and live prices to previews;
+	// nil leaves them out (costs from the embedded catalog).
+	AWS    *gpaws.Checker
+	Logger *slog.Logger
 }
 
 // Preview previews the pull request at its newest head.
@@ -87,7 +91,7 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 		}
 		ep, err := preview.Environment(ctx, preview.Input{
 			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
-			Planner: p.Planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions,
+			Planner: p.Planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("previewing %s: %w", env, err)

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/source"
@@ -42,6 +43,7 @@ type serveFlags struct {
 	wait          time.Duration
 	confirmPrune  bool
 	clusterFlags
+	aws awsFlags
 }
 
 func newServeCommand() *cobra.Command {
@@ -90,6 +92,7 @@ flags given on the command line win.`,
 	fl.DurationVar(&f.wait, "wait", 5*time.Minute, "how long a sync waits for health (0: does not wait)")
 	fl.BoolVar(&f.confirmPrune, "confirm-prune", false, "let a sync prune more than 25% of an Environment's inventory")
 	f.clusterFlags.register(c)
+	f.aws.bind(c)
 	return c
 }
 
@@ -131,6 +134,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		opts.Previewer = &server.GitHubPreviewer{
 			Source: src, Planner: engine, GitHub: gh, WebURL: f.githubWebURL(repoName),
 			Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
+			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}
 	}
 	srv, err := server.New(opts)
