@@ -35,6 +35,10 @@ type Options struct {
 	Poll time.Duration
 	// Logger receives progress; default slog.Default().
 	Logger *slog.Logger
+	// Watch keeps a watch-fed cache of the live objects' metadata between
+	// plans (for long-running callers such as serve): a plan of an
+	// unchanged cluster then sends no request. Call Close when done.
+	Watch bool
 }
 
 // DefaultBackoff retries for about 12 seconds in all.
@@ -61,6 +65,7 @@ type Engine struct {
 	mapper meta.ResettableRESTMapper
 	opts   Options
 	hashes hashCache
+	watch  *watchCache // nil unless Options.Watch
 }
 
 // New returns an Engine for the cluster cfg points at. Client-side rate
@@ -85,7 +90,12 @@ func New(cfg *rest.Config, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("creating discovery client for %s: %w", cfg.Host, err)
 	}
 	cached := memory.NewMemCacheClient(dc)
+	var watch *watchCache
+	if opts.Watch {
+		watch = newWatchCache()
+	}
 	return &Engine{
+		watch:  watch,
 		client: client,
 		meta:   mc,
 		disco:  cached,

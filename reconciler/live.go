@@ -61,6 +61,18 @@ func (e *Engine) listLive(ctx context.Context, env string, gvks map[schema.Group
 func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.GroupVersionKind]bool, newest map[schema.GroupKind]uint64) (Live, error) {
 	live := Live{Objects: map[ID]*unstructured.Unstructured{}, MetadataOnly: map[ID]bool{}}
 	err := e.eachKind(ctx, gvks, func(ctx context.Context, gvk schema.GroupVersionKind, gvr schema.GroupVersionResource, add func(*unstructured.Unstructured)) error {
+		if e.watch != nil {
+			objs, ok, err := e.watched(ctx, env, gvk, gvr, newest[gvk.GroupKind()])
+			if err != nil {
+				return err
+			}
+			if ok {
+				for _, o := range objs {
+					add(o)
+				}
+				return nil
+			}
+		}
 		list, err := e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
 		if err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) {
 			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "")

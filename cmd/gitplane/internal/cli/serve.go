@@ -112,10 +112,16 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	engine, err := newEngine(&f.clusterFlags)
+	cfg, err := f.restConfig()
 	if err != nil {
 		return err
 	}
+	// serve plans again and again: keep the live state in watches.
+	engine, err := reconciler.New(cfg, reconciler.Options{Watch: true})
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
 	gh, repoName, err := f.githubClient(log)
 	if err != nil {
 		return err
