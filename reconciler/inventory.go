@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -47,7 +48,7 @@ func (inv Inventory) Observed(r Ref) (Observed, bool) {
 // WithObserved returns a copy of the inventory that holds ref with what was
 // observed of it.
 func (inv Inventory) WithObserved(obs map[ID]Observed) Inventory {
-	out := inv.Union(NewInventory())
+	out := inv.clone()
 	for id, o := range obs {
 		if _, ok := out.refs[id]; ok {
 			out.observed[id] = o
@@ -78,10 +79,7 @@ func (inv Inventory) Refs() []Ref {
 // Union returns the objects in either inventory; b's versions and
 // observations win.
 func (inv Inventory) Union(b Inventory) Inventory {
-	out := NewInventory(inv.Refs()...)
-	for id, o := range inv.observed {
-		out.observed[id] = o
-	}
+	out := inv.clone()
 	for id, r := range b.refs {
 		out.refs[id] = r
 		if o, ok := b.observed[id]; ok {
@@ -91,9 +89,21 @@ func (inv Inventory) Union(b Inventory) Inventory {
 	return out
 }
 
+// clone copies the inventory.
+func (inv Inventory) clone() Inventory {
+	out := Inventory{refs: maps.Clone(inv.refs), observed: maps.Clone(inv.observed)}
+	if out.refs == nil {
+		out.refs = map[ID]Ref{}
+	}
+	if out.observed == nil {
+		out.observed = map[ID]Observed{}
+	}
+	return out
+}
+
 // without returns a copy without the given objects.
 func (inv Inventory) without(refs []Ref) Inventory {
-	out := inv.Union(NewInventory())
+	out := inv.clone()
 	for _, r := range refs {
 		delete(out.refs, r.ID())
 		delete(out.observed, r.ID())
