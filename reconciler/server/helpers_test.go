@@ -133,7 +133,7 @@ type loop struct {
 type loopOptions struct {
 	poll    string
 	webhook bool
-	settle  time.Duration // 0: 100ms; negative: the default
+	settle  time.Duration // 0: 100ms; negative: none (serve's default)
 	logger  *slog.Logger
 	preview bool
 }
@@ -153,10 +153,11 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := reconciler.New(cfg, reconciler.Options{})
+	engine, err := reconciler.New(cfg, reconciler.Options{Watch: true}) // as serve runs it
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(engine.Close)
 	fake := githubtest.New(t, githubtest.Options{Owner: "acme", Repo: "specs", Token: "gh-token"})
 	gh, err := github.New(github.Options{BaseURL: fake.BaseURL(), Token: "gh-token", Owner: "acme", Repo: "specs", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {

@@ -54,8 +54,8 @@ type Options struct {
 	Wait time.Duration
 	// PlanOptions for every sync; the caller sets Prune.
 	PlanOptions reconciler.PlanOptions
-	// Settle is how long a sync waits for more pushes before starting.
-	// Default 250ms. Pushes that come while a sync runs are folded into one
+	// Settle is how long a sync waits for more pushes before starting;
+	// default none. Pushes that come while a sync runs are folded into one
 	// more sync whatever it is.
 	Settle time.Duration
 	// ShutdownGrace is how long a sync in flight may finish after the loop
@@ -91,7 +91,6 @@ func New(opts Options) (*Server, error) {
 	}
 	opts.DefaultBranch = cmp.Or(opts.DefaultBranch, "main")
 	opts.Wait = cmp.Or(opts.Wait, 5*time.Minute)
-	opts.Settle = cmp.Or(opts.Settle, 250*time.Millisecond)
 	opts.ShutdownGrace = cmp.Or(opts.ShutdownGrace, 30*time.Second)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
