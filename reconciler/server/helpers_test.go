@@ -31,6 +31,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/testenv"
+	"github.com/gitplane/gitplane/schema"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -136,6 +137,8 @@ type loopOptions struct {
 	settle  time.Duration // 0: 100ms; negative: none (serve's default)
 	logger  *slog.Logger
 	preview bool
+	// engineFor, when set, builds Options.EngineFor around the test's Engine.
+	engineFor func(server.Engine) func(context.Context, *schema.Environment) (server.Engine, error)
 }
 
 func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
@@ -172,6 +175,9 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: reconciler.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
+	}
+	if lo.engineFor != nil {
+		opts.EngineFor, opts.Engine = lo.engineFor(engine), nil
 	}
 	if lo.preview {
 		opts.Previewer = &server.GitHubPreviewer{Source: src, Planner: engine, GitHub: gh, WebURL: "https://github.com/acme/specs",

@@ -27,7 +27,10 @@ const previewMarker = "preview"
 type GitHubPreviewer struct {
 	Source  *source.Repo
 	Planner preview.Planner // nil: offline previews (render against render)
-	GitHub  *github.Client
+	// PlannerFor, when set, returns each Environment's planner instead (its
+	// own cluster); nil from it previews that Environment offline.
+	PlannerFor func(ctx context.Context, env *schema.Environment) (preview.Planner, error)
+	GitHub     *github.Client
 	// WebURL is the repository's web address (https://github.com/acme/specs)
 	// for links to the PR's files; empty: no links.
 	WebURL string
@@ -89,9 +92,13 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 		if len(p.Environments) > 0 && !slices.Contains(p.Environments, env) {
 			continue
 		}
+		planner, err := p.plannerFor(ctx, env, headRepo, baseRepo)
+		if err != nil {
+			return nil, err
+		}
 		ep, err := preview.Environment(ctx, preview.Input{
 			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
-			Planner: p.Planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
+			Planner: planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("previewing %s: %w", env, err)
@@ -99,6 +106,29 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 		out = append(out, ep)
 	}
 	return out, nil
+}
+
+// plannerFor picks the planner of one Environment, found at the head (or
+// the base, when the head is invalid or dropped it).
+func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, repos ...*schema.Repo) (preview.Planner, error) {
+	if p.PlannerFor == nil {
+		return p.Planner, nil
+	}
+	for _, repo := range repos {
+		if repo == nil {
+			continue
+		}
+		for _, env := range repo.Environments {
+			if env.Metadata.Name == name {
+				planner, err := p.PlannerFor(ctx, env)
+				if err != nil {
+					return nil, fmt.Errorf("connecting to the cluster of %s: %w", name, err)
+				}
+				return planner, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string {

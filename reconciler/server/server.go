@@ -35,7 +35,11 @@ type Previewer interface {
 type Options struct {
 	Source   *source.Repo
 	RepoName string // shown on /status, e.g. acme/ml-platform
-	Engine   Engine
+	// Engine applies to the cluster; EngineFor, when set, instead returns
+	// each Environment's own (e.g. its EKS cluster by name), called once
+	// per Environment.
+	Engine    Engine
+	EngineFor func(ctx context.Context, env *schema.Environment) (Engine, error)
 	// GitHub receives commit statuses; nil posts none.
 	GitHub *github.Client
 	// Environments limits the loop to these; empty follows every
@@ -74,8 +78,10 @@ type Server struct {
 	metrics  *metrics
 	board    statusBoard
 
-	mu     sync.Mutex
-	follow map[string]string // Environment → branch
+	mu        sync.Mutex
+	follow    map[string]string // Environment → branch
+	enginesMu sync.Mutex
+	engines   map[string]Engine // Environment → its Engine, with EngineFor
 
 	syncs    *webhook.Coalescer[string]
 	previews *webhook.Coalescer[webhook.PREvent]
@@ -86,8 +92,8 @@ type Server struct {
 
 // New returns a loop; Run starts it.
 func New(opts Options) (*Server, error) {
-	if opts.Source == nil || opts.Engine == nil {
-		return nil, errors.New("server: a Source and an Engine are required")
+	if opts.Source == nil || (opts.Engine == nil && opts.EngineFor == nil) {
+		return nil, errors.New("server: a Source and an Engine (or EngineFor) are required")
 	}
 	opts.DefaultBranch = cmp.Or(opts.DefaultBranch, "main")
 	opts.Wait = cmp.Or(opts.Wait, 5*time.Minute)
@@ -97,7 +103,7 @@ func New(opts Options) (*Server, error) {
 	}
 	return &Server{
 		opts: opts, log: opts.Logger, loader: schema.NewLoader(), renderer: render.NewRenderer(), metrics: newMetrics(),
-		follow: map[string]string{}, ready: make(chan struct{}),
+		follow: map[string]string{}, engines: map[string]Engine{}, ready: make(chan struct{}),
 	}, nil
 }
 

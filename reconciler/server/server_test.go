@@ -1,13 +1,18 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gitplane/gitplane/reconciler/server"
+	"github.com/gitplane/gitplane/schema"
 )
 
 var summaryOf37 = regexp.MustCompile(`^staging: (37 created, 0 updated, 0 deleted, 0 unchanged|0 created, 0 updated, 0 deleted, 37 unchanged); applied$`)
@@ -143,5 +148,27 @@ func TestWebhookFlood(t *testing.T) {
 	// The startup sync posts two statuses; each sync after it at most two.
 	if syncs > 2+2*3 {
 		t.Errorf("a burst of 40 deliveries caused %d status posts; coalescing should leave a few syncs", syncs)
+	}
+}
+
+// TestEngineForEachEnvironment: with EngineFor the loop asks once per
+// Environment for its cluster's Engine (serve's EKS-by-name mode).
+func TestEngineForEachEnvironment(t *testing.T) {
+	g := newGitRepo(t)
+	var calls atomic.Int32
+	l := startLoop(t, g, loopOptions{poll: "@every 1s", engineFor: func(e server.Engine) func(context.Context, *schema.Environment) (server.Engine, error) {
+		return func(_ context.Context, env *schema.Environment) (server.Engine, error) {
+			calls.Add(1)
+			if env.Metadata.Name != "staging" {
+				t.Errorf("asked for the Engine of %s", env.Metadata.Name)
+			}
+			return e, nil
+		}
+	}})
+	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
+	g.edit("models/whisper.yaml", "apiVersion:", "# again\napiVersion:")
+	l.waitStatus(g.commit("again"), 30*time.Second)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("EngineFor called %d times for two syncs, want once", n)
 	}
 }

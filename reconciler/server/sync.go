@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
 	"github.com/gitplane/gitplane/reconciler"
 	"github.com/gitplane/gitplane/reconciler/github"
+	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -50,12 +49,17 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	if err != nil {
 		return nil, err
 	}
-	objs, err := s.render(ctx, fsys, env)
+	res, err := s.render(ctx, fsys, env)
 	if err != nil {
 		return nil, err
 	}
+	objs := res.Objects
 	rendered := time.Now()
-	plan, err := s.opts.Engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions})
+	engine, err := s.engineFor(ctx, res.Env)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions})
 	if err != nil {
 		return nil, err
 	}
@@ -67,20 +71,35 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
 		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
 	}
-	return s.opts.Engine.Apply(ctx, plan, reconciler.ApplyOptions{Wait: max(s.opts.Wait, 0)})
+	return engine.Apply(ctx, plan, reconciler.ApplyOptions{Wait: max(s.opts.Wait, 0)})
 }
 
 // render validates and renders one Environment of a commit.
-func (s *Server) render(ctx context.Context, fsys fs.FS, env string) ([]*unstructured.Unstructured, error) {
+func (s *Server) render(ctx context.Context, fsys fs.FS, env string) (*render.Result, error) {
 	repo, err := s.loader.Load(fsys)
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.renderer.Render(ctx, repo, fsys, env)
-	if err != nil {
-		return nil, err
+	return s.renderer.Render(ctx, repo, fsys, env)
+}
+
+// engineFor returns the Engine of an Environment's cluster: from
+// Options.EngineFor (one per Environment, kept), else Options.Engine.
+func (s *Server) engineFor(ctx context.Context, env *schema.Environment) (Engine, error) {
+	if s.opts.EngineFor == nil {
+		return s.opts.Engine, nil
 	}
-	return res.Objects, nil
+	s.enginesMu.Lock()
+	defer s.enginesMu.Unlock()
+	if e, ok := s.engines[env.Metadata.Name]; ok {
+		return e, nil
+	}
+	e, err := s.opts.EngineFor(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster of %s: %w", env.Metadata.Name, err)
+	}
+	s.engines[env.Metadata.Name] = e
+	return e, nil
 }
 
 // finish records and reports the outcome of a sync.

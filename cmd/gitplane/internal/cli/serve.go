@@ -112,22 +112,17 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := f.restConfig()
+	engines, err := f.engines(ctx)
 	if err != nil {
 		return err
 	}
-	// serve plans again and again: keep the live state in watches.
-	engine, err := reconciler.New(cfg, reconciler.Options{Watch: true})
-	if err != nil {
-		return err
-	}
-	defer engine.Close()
+	defer engines.close()
 	gh, repoName, err := f.githubClient(log)
 	if err != nil {
 		return err
 	}
 	opts := server.Options{
-		Source: src, RepoName: repoName, Engine: engine, GitHub: gh, Environments: f.envs,
+		Source: src, RepoName: repoName, Engine: engines.engine(), EngineFor: engines.forEnv(), GitHub: gh, Environments: f.envs,
 		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: waitOption(f.wait), Logger: log,
 		PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}
@@ -138,7 +133,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	}
 	if gh != nil {
 		opts.Previewer = &server.GitHubPreviewer{
-			Source: src, Planner: engine, GitHub: gh, WebURL: f.githubWebURL(repoName),
+			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), GitHub: gh, WebURL: f.githubWebURL(repoName),
 			Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
 			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}

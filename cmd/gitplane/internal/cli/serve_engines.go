@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"sync"
+
+	"github.com/gitplane/gitplane/reconciler"
+	gpaws "github.com/gitplane/gitplane/reconciler/aws"
+	"github.com/gitplane/gitplane/reconciler/preview"
+	"github.com/gitplane/gitplane/reconciler/server"
+	"github.com/gitplane/gitplane/schema"
+)
+
+// serveEngines are serve's connections to clusters: one from the
+// kubeconfig (or the in-cluster config), or, when none is named and serve
+// runs outside a cluster with AWS credentials, one per Environment to its
+// EKS cluster by name (tokens refreshed before they expire). serve plans
+// again and again, so every Engine keeps the live state in watches.
+type serveEngines struct {
+	single *reconciler.Engine
+	aws    *gpaws.Checker
+	mu     sync.Mutex
+	byEnv  map[string]*reconciler.Engine
+	all    []*reconciler.Engine
+}
+
+func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
+	named := f.kubeconfig != "" || f.context != "" || os.Getenv("KUBECONFIG") != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != ""
+	if !named && !f.aws.skip {
+		if chk := gpaws.New(ctx, gpaws.Options{Profile: f.aws.profile}); chk.Enabled() {
+			return &serveEngines{aws: chk, byEnv: map[string]*reconciler.Engine{}}, nil
+		}
+	}
+	cfg, err := f.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	e, err := reconciler.New(cfg, reconciler.Options{Watch: true})
+	if err != nil {
+		return nil, err
+	}
+	return &serveEngines{single: e, all: []*reconciler.Engine{e}}, nil
+}
+
+// connect returns the Engine on an Environment's EKS cluster, opening it
+// on first use; syncs and previews share it.
+func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*reconciler.Engine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.byEnv[env.Metadata.Name]; ok {
+		return e, nil
+	}
+	cfg, err := s.aws.RESTConfig(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	e, err := reconciler.New(cfg, reconciler.Options{Watch: true})
+	if err != nil {
+		return nil, err
+	}
+	s.byEnv[env.Metadata.Name] = e
+	s.all = append(s.all, e)
+	return e, nil
+}
+
+// engine is the one Engine, or nil (not a nil pointer in an interface).
+func (s *serveEngines) engine() server.Engine {
+	if s.single == nil {
+		return nil
+	}
+	return s.single
+}
+
+func (s *serveEngines) forEnv() func(context.Context, *schema.Environment) (server.Engine, error) {
+	if s.aws == nil {
+		return nil
+	}
+	return func(ctx context.Context, env *schema.Environment) (server.Engine, error) { return s.connect(ctx, env) }
+}
+
+func (s *serveEngines) planner() preview.Planner {
+	if s.single == nil {
+		return nil
+	}
+	return s.single
+}
+
+func (s *serveEngines) plannerFor() func(context.Context, *schema.Environment) (preview.Planner, error) {
+	if s.aws == nil {
+		return nil
+	}
+	return func(ctx context.Context, env *schema.Environment) (preview.Planner, error) {
+		return s.connect(ctx, env)
+	}
+}
+
+func (s *serveEngines) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.all {
+		e.Close()
+	}
+}
