@@ -27,9 +27,18 @@ func NewLoader() *Loader {
 	return &Loader{files: map[string]*parsedFile{}}
 }
 
+// ContentIDFS is a file system that can name a file's content without
+// reading it, e.g. by its Git blob hash: equal IDs mean equal content. A
+// Loader given one reads only the files whose ID it has not seen.
+type ContentIDFS interface {
+	fs.FS
+	ContentID(name string) (string, error)
+}
+
 // parsedFile is one file, split into documents, decoded and defaulted.
 type parsedFile struct {
 	path       string
+	id         string // the ContentIDFS's ID of the content, if any
 	sum        [sha256.Size]byte
 	docs       []parsedDoc
 	errs       ErrorList // YAML syntax and decoding errors
@@ -79,18 +88,28 @@ func (l *Loader) readFiles(fsys fs.FS) ([]*parsedFile, error) {
 		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 			return nil
 		}
+		var id string
+		if ids, ok := fsys.(ContentIDFS); ok {
+			if id, err = ids.ContentID(p); err != nil {
+				return fmt.Errorf("reading %s: %w", p, err)
+			}
+			if old, ok := l.files[p]; ok && old.id == id {
+				files = append(files, old)
+				return nil
+			}
+		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
 		sum := sha256.Sum256(data)
-		if old, ok := l.files[p]; ok && old.sum == sum {
+		if old, ok := l.files[p]; ok && old.sum == sum && old.id == id {
 			files = append(files, old)
 			return nil
 		}
 		changed = append(changed, len(files))
 		contents = append(contents, data)
-		files = append(files, &parsedFile{path: p, sum: sum})
+		files = append(files, &parsedFile{path: p, id: id, sum: sum})
 		return nil
 	})
 	if err != nil {

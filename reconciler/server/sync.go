@@ -18,7 +18,10 @@ import (
 // render, plan, apply with the configured prune options, wait for health,
 // and report. Runs of one Environment never overlap (the Coalescer).
 func (s *Server) syncJob(ctx context.Context, env, why string) {
-	if err := s.opts.Source.Fetch(ctx); err != nil {
+	fetchStart := time.Now()
+	err := s.opts.Source.Fetch(ctx)
+	s.log.Debug("fetched", "env", env, "duration", time.Since(fetchStart))
+	if err != nil {
 		s.metrics.fetchErrors.Inc()
 		s.log.Warn("fetch failed; syncing the last fetched commit", "env", env, "error", err)
 	}
@@ -76,11 +79,15 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 
 // render validates and renders one Environment of a commit.
 func (s *Server) render(ctx context.Context, fsys fs.FS, env string) (*render.Result, error) {
+	start := time.Now()
 	repo, err := s.loader.Load(fsys)
 	if err != nil {
 		return nil, err
 	}
-	return s.renderer.Render(ctx, repo, fsys, env)
+	loaded := time.Now()
+	res, err := s.renderer.Render(ctx, repo, fsys, env)
+	s.log.Debug("rendered", "env", env, "load", loaded.Sub(start), "render", time.Since(loaded))
+	return res, err
 }
 
 // engineFor returns the Engine of an Environment's cluster: from

@@ -253,3 +253,19 @@ func (i *fileInfo) ModTime() time.Time { return i.modTime }
 func (i *fileInfo) IsDir() bool        { return i.mode.IsDir() }
 func (i *fileInfo) Sys() any           { return nil }
 func (i *fileInfo) String() string     { return fs.FormatFileInfo(i) }
+
+// ContentID returns the Git blob hash of a file: equal hashes mean equal
+// content, so callers (schema.Loader) can skip reading files they already
+// parsed. It implements schema.ContentIDFS.
+func (f *treeFS) ContentID(name string) (string, error) {
+	f.st.mu.Lock()
+	defer f.st.mu.Unlock()
+	n, err := f.lookup("contentid", name, true)
+	if err != nil {
+		return "", err
+	}
+	if n.isDir() {
+		return "", pathErr("contentid", name, errors.New("is a directory"))
+	}
+	return "git-blob:" + n.entry.Hash.String(), nil
+}
