@@ -2,6 +2,7 @@ package reconciler_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -41,7 +42,7 @@ func TestAPIServerGoneMidApply(t *testing.T) {
 	}
 	h.engine = engine
 
-	const env = "restart"
+	env := fmt.Sprintf("restart%d", time.Now().UnixNano()%1_000_000) // fresh objects on every run
 	objs := rendered(t, specRepo(env, model{"a", "srv:v1"}, model{"b", "srv:v1"}, model{"c", "srv:v1"}), env)
 	p := h.plan(env, objs, reconciler.PlanOptions{Prune: true})
 	var writes atomic.Int64

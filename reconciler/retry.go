@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -22,8 +24,16 @@ func retriable(err error) bool {
 		apierrors.IsServiceUnavailable(err), apierrors.IsInternalError(err), apierrors.IsUnexpectedServerError(err):
 		return true
 	case utilnet.IsConnectionRefused(err), utilnet.IsConnectionReset(err), utilnet.IsProbableEOF(err),
-		errors.Is(err, io.ErrUnexpectedEOF):
+		utilnet.IsHTTP2ConnectionLost(err), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
 		return true
+	}
+	// Connections torn down under a request, as when the API server
+	// restarts; the net/http2 errors have no exported values.
+	msg := err.Error()
+	for _, s := range []string{"client connection force closed", "use of closed network connection", "server sent GOAWAY"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
 	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && status.Status().Code >= 500 {
