@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -23,6 +24,7 @@ type treeFS struct {
 	st      *store
 	root    *object.Tree
 	modTime time.Time
+	trees   map[plumbing.Hash]*object.Tree // decoded subtrees; guarded by st.mu
 }
 
 var (
@@ -118,7 +120,20 @@ func findEntry(t *object.Tree, name string) *object.TreeEntry {
 func (f *treeFS) subtree(e *object.TreeEntry) (*object.Tree, error) {
 	switch e.Mode {
 	case filemode.Dir:
-		return f.st.repo.TreeObject(e.Hash)
+		// Every path lookup descends from the root: decode each tree once,
+		// or walking a folder of n files decodes it n times.
+		if t, ok := f.trees[e.Hash]; ok {
+			return t, nil
+		}
+		t, err := f.st.repo.TreeObject(e.Hash)
+		if err != nil {
+			return nil, err
+		}
+		if f.trees == nil {
+			f.trees = map[plumbing.Hash]*object.Tree{}
+		}
+		f.trees[e.Hash] = t
+		return t, nil
 	case filemode.Submodule:
 		return nil, nil
 	}
