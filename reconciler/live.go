@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,6 +75,12 @@ func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.G
 			}
 		}
 		list, err := e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
+		// The watch cache is usually milliseconds behind: ask it again
+		// briefly before paying for a consistent list.
+		for try := 0; err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) && try < 5; try++ {
+			time.Sleep(20 * time.Millisecond)
+			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
+		}
 		if err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) {
 			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "")
 		}
