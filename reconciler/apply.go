@@ -75,10 +75,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 		if err == nil {
 			return
 		}
-		c.Error = redactText(err.Error(), c.Desired, c.Live)
-		if !strings.HasPrefix(c.Error, c.Ref.String()) {
-			c.Error = c.Ref.String() + ": " + c.Error
-		}
+		c.setError(err)
 		mu.Lock()
 		failed = append(failed, *c)
 		mu.Unlock()
@@ -168,7 +165,7 @@ func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) 
 	if phase, _, _ := unstructured.NestedString(result.Object, "status", "phase"); c.Ref.Kind == "Namespace" && phase == "Terminating" {
 		return fmt.Errorf("%s is terminating; objects cannot be created in it until it is gone", c.Ref)
 	}
-	if c.Action == ActionConfigure && c.Live != nil && sameObject(c.Live, result) {
+	if c.Action == ActionConfigure && c.Live != nil && SameObject(c.Live, result) {
 		// Only the server could tell: the difference was normalisation.
 		c.Action, c.Drift = ActionUnchanged, false
 	}

@@ -85,8 +85,6 @@ func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstruc
 	return e.applyOne(ctx, c.Desired, applyCall{})
 }
 
-func sameObject(a, b *unstructured.Unstructured) bool { return SameObject(a, b) }
-
 // SameObject reports whether two versions of an object are equal in
 // everything a diff shows (server-maintained metadata and status aside).
 func SameObject(a, b *unstructured.Unstructured) bool {

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -42,7 +43,9 @@ type Change struct {
 	Blocked string `json:"blocked,omitempty"`
 	// Risks name what makes the change dangerous, for previews.
 	Risks []string `json:"risks,omitempty"`
-	// Error is the server's objection found while planning (dry-run).
+	// Error is the server's objection (found by the dry-run while planning,
+	// or when applying), starting with the object's Ref; Secret values are
+	// redacted.
 	Error string `json:"error,omitempty"`
 
 	undecided bool      // hash matches but fields differ: only the server can tell
@@ -60,6 +63,15 @@ type Plan struct {
 	// Inventory is what gitplane recorded for the Environment before this
 	// plan; the engine reads it to prune.
 	Inventory Inventory `json:"-"`
+}
+
+// setError records err as the change's error (see Change.Error).
+func (c *Change) setError(err error) {
+	msg := RedactText(err.Error(), c.Desired, c.Live)
+	if !strings.HasPrefix(msg, c.Ref.String()) {
+		msg = c.Ref.String() + ": " + msg
+	}
+	c.Error = msg
 }
 
 // Summary counts a Plan's changes by action.

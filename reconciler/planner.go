@@ -184,7 +184,7 @@ func (e *Engine) settleOne(ctx context.Context, c *Change, req PlanRequest) erro
 		}
 		return setDiff(c, c.Desired)
 	case isObjection(err):
-		c.Error = redactText(err.Error(), c.Desired, c.Live)
+		c.setError(err)
 		c.undecided = false
 		return nil
 	default:
@@ -192,7 +192,7 @@ func (e *Engine) settleOne(ctx context.Context, c *Change, req PlanRequest) erro
 	}
 	if c.undecided {
 		c.undecided = false
-		if sameObject(c.Live, result) {
+		if SameObject(c.Live, result) {
 			c.Action, c.Drift = ActionUnchanged, false
 			return nil
 		}

@@ -86,10 +86,6 @@ func maskSecret(o *unstructured.Unstructured, mask func(key, value string) strin
 	return c
 }
 
-func redactText(text string, objs ...*unstructured.Unstructured) string {
-	return RedactText(text, objs...)
-}
-
 // RedactText removes the values of the Secrets among objs from text such as
 // an API error, which may quote the object. Values are searched both
 // base64-encoded and decoded; values shorter than 4 bytes are left alone.

@@ -49,11 +49,11 @@ func TestSecretDiffsAreRedacted(t *testing.T) {
 func TestRedactTextRemovesSecretValues(t *testing.T) {
 	s := secret(map[string]any{"key": b64("hunter2-long")}, nil)
 	msg := `Secret "keys" is invalid: data[key]: Invalid value: "hunter2-long" (` + b64("hunter2-long") + `)`
-	got := redactText(msg, s)
+	got := RedactText(msg, s)
 	if strings.Contains(got, "hunter2") || strings.Contains(got, b64("hunter2-long")) {
-		t.Errorf("redactText left the value in: %s", got)
+		t.Errorf("RedactText left the value in: %s", got)
 	}
-	if other := cm("ns", "x", map[string]any{"k": "hunter2-long"}); redactText("hunter2-long", other) != "hunter2-long" {
+	if other := cm("ns", "x", map[string]any{"k": "hunter2-long"}); RedactText("hunter2-long", other) != "hunter2-long" {
 		t.Error("ConfigMap values must not be redacted")
 	}
 }

@@ -158,7 +158,7 @@ func serverErrors(plan *reconciler.Plan) []string {
 	for _, c := range plan.Changes {
 		switch {
 		case c.Error != "":
-			out = append(out, c.Ref.String()+": "+c.Error)
+			out = append(out, c.Error)
 		case len(c.Immutable) > 0 && !c.Recreate:
 			out = append(out, fmt.Sprintf("%s: immutable field(s) %s cannot change; annotate the spec or its Environment %s: \"true\" to delete and recreate it",
 				c.Ref, strings.Join(c.Immutable, ", "), reconciler.AnnotationForce))

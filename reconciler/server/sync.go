@@ -67,7 +67,9 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 		return nil, err
 	}
 	s.log.Debug("planned", "env", env, "revision", sha, "render", rendered.Sub(start), "plan", time.Since(rendered))
-	if errs := plan.Errors(); len(errs) > 0 {
+	if errs := plan.Errors(); len(errs) == 1 {
+		return plan, errors.New(errs[0].Error)
+	} else if len(errs) > 1 {
 		return plan, fmt.Errorf("%s (and %d more)", errs[0].Error, len(errs)-1)
 	}
 	sum := plan.Summary()

@@ -183,9 +183,6 @@ func planErrors(p *reconciler.Plan) error {
 	msgs := make([]string, len(errs))
 	for i, c := range errs {
 		msgs[i] = c.Error
-		if !strings.HasPrefix(c.Error, c.Ref.String()) {
-			msgs[i] = c.Ref.String() + ": " + c.Error
-		}
 	}
 	return fmt.Errorf("the API server rejected %d object(s):\n  %s", len(errs), strings.Join(msgs, "\n  "))
 }
