@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/gitplane/gitplane/reconciler/webhook"
-	"github.com/gitplane/gitplane/schema"
 )
 
 // discover reads the Environments listed on the default branch and the
@@ -23,7 +22,7 @@ func (s *Server) discover() {
 		s.log.Warn("cannot list Environments", "revision", sha, "error", err)
 		return
 	}
-	repo, err := schema.Load(fsys)
+	repo, err := s.loader.Load(fsys) // the sync of this commit then re-parses nothing
 	if err != nil {
 		s.log.Warn("specs on the default branch are invalid; keeping the Environments known so far", "revision", sha, "error", err)
 		return
