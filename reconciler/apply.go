@@ -2,7 +2,6 @@ package reconciler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -208,10 +207,4 @@ func desiredObjects(plan *Plan) []*unstructured.Unstructured {
 		}
 	}
 	return out
-}
-
-// IsApplyError reports whether err lists objects that failed.
-func IsApplyError(err error) bool {
-	var ae *ApplyError
-	return errors.As(err, &ae)
 }
