@@ -26,11 +26,12 @@ const batchSize = 8
 func renderMissing(ctx context.Context, units []*unit, missing []int, outs [][]*unstructured.Unstructured) error {
 	batches := split(missing, batchSize, runtime.GOMAXPROCS(0))
 	errs := make([]error, len(units))
+	in := newInterner()
 	parallel(len(batches), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		renderBatch(units, batches[i], outs, errs)
+		renderBatch(units, batches[i], outs, errs, in)
 	})
 	if err := ctx.Err(); err != nil {
 		return err
@@ -56,10 +57,11 @@ func split(idx []int, size, n int) [][]int {
 }
 
 // renderBatch renders the units at idx with one kustomize build, falling
-// back to one build per unit when that fails.
-func renderBatch(units []*unit, idx []int, outs [][]*unstructured.Unstructured, errs []error) {
+// back to one build per unit when that fails. Equal subtrees of the
+// objects are shared through in.
+func renderBatch(units []*unit, idx []int, outs [][]*unstructured.Unstructured, errs []error, in *interner) {
 	if len(idx) > 1 {
-		if res, ok := buildBatch(units, idx); ok {
+		if res, ok := buildBatch(units, idx, in); ok {
 			for i, j := range idx {
 				outs[j] = res[i]
 			}
@@ -67,7 +69,7 @@ func renderBatch(units []*unit, idx []int, outs [][]*unstructured.Unstructured, 
 		}
 	}
 	for _, j := range idx {
-		res, err := buildUnits(units, []int{j})
+		res, err := buildUnits(units, []int{j}, in)
 		if err != nil {
 			errs[j] = err
 			continue
@@ -77,8 +79,8 @@ func renderBatch(units []*unit, idx []int, outs [][]*unstructured.Unstructured, 
 }
 
 // buildBatch is buildUnits for several units; false when it fails.
-func buildBatch(units []*unit, idx []int) ([][]*unstructured.Unstructured, bool) {
-	res, err := buildUnits(units, idx)
+func buildBatch(units []*unit, idx []int, in *interner) ([][]*unstructured.Unstructured, bool) {
+	res, err := buildUnits(units, idx, in)
 	return res, err == nil
 }
 
@@ -88,21 +90,22 @@ func buildBatch(units []*unit, idx []int) ([][]*unstructured.Unstructured, bool)
 // kustomize gets only each object's apiVersion, kind and metadata, and the
 // rest of the object is put back after the build (see metaonly.go for why
 // that is exact).
-func buildUnits(units []*unit, idx []int) ([][]*unstructured.Unstructured, error) {
-	return buildWith(units, idx, true)
+func buildUnits(units []*unit, idx []int, in *interner) ([][]*unstructured.Unstructured, error) {
+	return buildWith(units, idx, &jsonCopier{in: in})
 }
 
 // buildUnitsFull is buildUnits with whole objects through kustomize, what
 // TestMetadataOnlyBuilds compares buildUnits with.
 func buildUnitsFull(units []*unit, idx []int) ([][]*unstructured.Unstructured, error) {
-	return buildWith(units, idx, false)
+	return buildWith(units, idx, nil)
 }
 
-func buildWith(units []*unit, idx []int, metaOnly bool) ([][]*unstructured.Unstructured, error) {
+// buildWith builds whole objects when copier is nil, else views of them.
+func buildWith(units []*unit, idx []int, copier *jsonCopier) ([][]*unstructured.Unstructured, error) {
 	owner := map[string]int{} // object key → position in idx
-	// apiVersion and object key → the fields kustomize did not get. Key
-	// leaves out the version, which tells apart objects kustomize accepts.
-	rests := map[string]M{}
+	// apiVersion and object key → what kustomize did not get. Key leaves
+	// out the version, which tells apart objects kustomize accepts.
+	held := map[string]*heldBack{}
 	var buf bytes.Buffer
 	for i, j := range idx {
 		u := units[j]
@@ -117,14 +120,13 @@ func buildWith(units []*unit, idx []int, metaOnly bool) ([][]*unstructured.Unstr
 			}
 			owner[k] = i
 			doc := o
-			if metaOnly {
-				var partial bool
-				if doc, partial = kustomizeView(o); partial {
-					r, err := rest(o)
-					if err != nil {
-						return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
-					}
-					rests[restKey(o["apiVersion"], k)] = r
+			if copier != nil {
+				view, rest, err := kustomizeView(o, copier)
+				if err != nil {
+					return nil, fmt.Errorf("rendering %s: encoding %v: %w", u.what, o["kind"], err)
+				}
+				if doc = view; rest != nil {
+					held[heldKey(o["apiVersion"], k)] = rest
 				}
 			}
 			if err := writeBlockYAML(&buf, doc); err != nil {
@@ -147,9 +149,9 @@ func buildWith(units []*unit, idx []int, metaOnly bool) ([][]*unstructured.Unstr
 		if !ok {
 			return nil, fmt.Errorf("rendering %s (%s): kustomize returned %s, which no spec rendered", first.what, first.source, k)
 		}
-		// kustomize's apiVersion, kind and metadata; the generated rest
-		for f, v := range rests[restKey(o.Object["apiVersion"], k)] {
-			o.Object[f] = v
+		// what kustomize returned, and what it did not get
+		if h := held[heldKey(o.Object["apiVersion"], k)]; h != nil {
+			h.putBack(o.Object, copier)
 		}
 		u := units[idx[i]]
 		annotate(o, AnnotationSource, u.source)
@@ -158,7 +160,7 @@ func buildWith(units []*unit, idx []int, metaOnly bool) ([][]*unstructured.Unstr
 	return res, nil
 }
 
-func restKey(apiVersion any, key string) string {
+func heldKey(apiVersion any, key string) string {
 	return fmt.Sprint(apiVersion) + " " + key
 }
 

@@ -46,7 +46,7 @@ func TestBatchBuilds(t *testing.T) {
 			}
 			outs := make([][]*unstructured.Unstructured, len(tt.units))
 			errs := make([]error, len(tt.units))
-			renderBatch(tt.units, idx, outs, errs)
+			renderBatch(tt.units, idx, outs, errs, newInterner())
 			err := firstError(errs)
 			if tt.wantErr != "" {
 				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
@@ -58,7 +58,7 @@ func TestBatchBuilds(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range tt.units {
-				alone, err := buildUnits(tt.units, []int{i})
+				alone, err := buildUnits(tt.units, []int{i}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

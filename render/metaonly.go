@@ -1,16 +1,13 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
-
-	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// Unit builds give kustomize only each object's apiVersion, kind and
-// metadata, and put the rest of the generated object back afterwards.
+// Unit builds give kustomize only what its unit kustomization reads of each
+// object (apiVersion, kind and metadata without labels and, mostly,
+// annotations), and put the rest of the generated object back afterwards.
 //
 // Why this is exact. The unit kustomization (unitKustomization) has
 // resources and one labels entry with pairs only: no includeSelectors, no
@@ -27,162 +24,131 @@ import (
 // configured from a kustomization field the unit kustomization leaves empty.
 // Reading resources (api/resource/factory.go) looks past metadata only to
 // expand the items of a kind named *List, and those objects are sent whole.
-// So kustomize reads and writes nothing but apiVersion, kind and metadata,
-// and everything else comes out as it went in, up to the YAML round trip
-// the output went through: jsonValue reproduces that round trip.
+// The labels transformer sets each pair in metadata.labels and leaves the
+// other labels alone, and nothing else in the build reads labels: so the
+// object's labels are held back and the output's labels are laid over them.
+// Annotations are read by kustomize when they are its own
+// (config.kubernetes.io/local-config drops an object,
+// kustomize.config.k8s.io/needs-hash, ...) or named by a name-reference
+// field spec (ingress.kubernetes.io/auth-secret): objects with an
+// annotation under a *kubernetes.io or *k8s.io prefix send their
+// annotations, the others' are held back like labels. So kustomize reads
+// and writes nothing of what is held back, and everything else comes out
+// as it went in, up to the YAML round trip the output went through:
+// jsonValue reproduces that round trip.
 //
 // TestMetadataOnlyBuilds renders the examples and a set of edge-case values
 // both ways (buildUnitsFull) and compares; it fails if the unit
-// kustomization ever gains a transformer that touches more than metadata.
-// Reading each resource is most of kustomize's cost (kio.ByteReader
-// de-anchoring copies every mapping subtree), so this halves the CPU of a
-// cold render and more than halves what it allocates.
+// kustomization ever gains a transformer that touches more than
+// metadata.labels. Reading each resource is most of kustomize's cost
+// (kio.ByteReader de-anchoring copies every mapping subtree, twice per
+// level), and every label it sets is checked by parsing it with a YAML 1.1
+// parser, so the less of an object kustomize gets, the less a cold render
+// costs: whole objects → metadata halves CPU; metadata → name and
+// namespace takes another 40% off each object's build.
 
-// kustomizeView is what kustomize gets of a generated object, and whether
-// that is only part of it (the rest is put back by jsonValue's copy).
-func kustomizeView(o M) (M, bool) {
+// heldBack is the part of a generated object kustomize did not get, as
+// kustomize would have returned it: top-level fields other than apiVersion,
+// kind and metadata, and labels and annotations (metadata fields).
+type heldBack struct {
+	fields M
+	meta   M
+}
+
+// kustomizeView is what kustomize gets of a generated object, and the rest;
+// the rest is nil when kustomize gets all of it.
+// The copies held back go through c, which shares equal subtrees between
+// objects (annotations excepted: the source annotation is added to them).
+func kustomizeView(o M, c *jsonCopier) (M, *heldBack, error) {
 	if kind, _ := o["kind"].(string); strings.HasSuffix(kind, "List") {
-		return o, false // kustomize reads the items of a List
+		return o, nil, nil // kustomize reads the items of a List
 	}
 	view := make(M, 3)
-	for _, f := range [...]string{"apiVersion", "kind", "metadata"} {
-		if v, ok := o[f]; ok {
+	var held heldBack
+	for f, v := range o {
+		switch f {
+		case "apiVersion", "kind":
 			view[f] = v
-		}
-	}
-	return view, len(view) < len(o)
-}
-
-// rest is a generated object's fields other than apiVersion, kind and
-// metadata, as kustomize would have returned them.
-func rest(o M) (M, error) {
-	r := make(M, len(o))
-	for k, v := range o {
-		switch k {
-		case "apiVersion", "kind", "metadata", mergeKey:
-			continue
-		}
-		c, err := jsonValue(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", k, err)
-		}
-		r[k] = c
-	}
-	return r, nil
-}
-
-// jsonValue returns a copy of v as the full path gives it back: v written
-// by writeBlockYAML (scalars as JSON), read by kustomize's YAML parser and
-// de-anchored (which drops every "<<" key), and converted by jsonNumbers.
-// So maps are map[string]any, lists []any,
-// numbers int64 (an integral float too, as JSON writes it without a point)
-// or float64, and typed Go values (map[string]string, []string, structs)
-// what their JSON reads as. Values with a simple answer are converted here;
-// the others (non-ASCII or control characters in strings, large or
-// non-finite numbers, other types) go through json.Marshal and kyaml's
-// YAML parser, exactly as in the full path. Shared subtrees are copied,
-// so the result shares nothing with v.
-func jsonValue(v any) (any, error) {
-	switch t := v.(type) {
-	case nil, bool:
-		return t, nil
-	case string:
-		if plainASCII(t) {
-			return t, nil
-		}
-	case map[string]any:
-		if t == nil {
-			return nil, nil // written as null
-		}
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			if k == mergeKey {
+		case "metadata":
+			meta, ok := v.(M)
+			if !ok || meta == nil {
+				view[f] = v
 				continue
 			}
-			if !plainASCII(k) {
-				return throughYAML(v)
+			vmeta := make(M, len(meta))
+			for k, mv := range meta {
+				if m, ok := mv.(M); ok && m != nil && (k == "labels" || k == "annotations" && !kustomizeReads(m)) {
+					c, err := jsonValue(m)
+					if err != nil {
+						return nil, nil, fmt.Errorf("metadata.%s: %w", k, err)
+					}
+					if held.meta == nil {
+						held.meta = make(M, 2)
+					}
+					held.meta[k] = c
+					continue
+				}
+				vmeta[k] = mv
 			}
-			c, err := jsonValue(e)
+			view[f] = vmeta
+		case mergeKey:
+		default:
+			cv, _, err := c.value(v, 0, nil)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
+				return nil, nil, fmt.Errorf("%s: %w", f, err)
 			}
-			m[k] = c
-		}
-		return m, nil
-	case []any:
-		if t == nil {
-			return nil, nil
-		}
-		s := make([]any, len(t))
-		for i, e := range t {
-			c, err := jsonValue(e)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
+			if held.fields == nil {
+				held.fields = make(M, len(o))
 			}
-			s[i] = c
-		}
-		return s, nil
-	case int64:
-		return t, nil
-	case int:
-		return int64(t), nil
-	case int32:
-		return int64(t), nil
-	case float64:
-		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
-			return int64(t), nil // JSON writes it without a point: YAML reads an int
-		}
-		if !math.IsInf(t, 0) && !math.IsNaN(t) && t != math.Trunc(t) {
-			return t, nil // shortest round-tripping form: YAML reads the same float
+			held.fields[f] = cv
 		}
 	}
-	return throughYAML(v)
+	if held.fields == nil && held.meta == nil && len(view) == len(o) {
+		return o, nil, nil
+	}
+	return view, &held, nil
 }
 
-// plainASCII is true for strings JSON writes as themselves (bar escaped
-// quotes and backslashes) and YAML reads back unchanged.
-func plainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return false
+// putBack completes kustomize's output o with what was held back of it:
+// labels and annotations under the ones kustomize set, the other fields.
+// The labels are then shared through c with the objects that have the same.
+func (h *heldBack) putBack(o M, c *jsonCopier) {
+	for f, v := range h.fields {
+		o[f] = v
+	}
+	if len(h.meta) == 0 {
+		return
+	}
+	meta, _ := o["metadata"].(M)
+	if meta == nil {
+		meta = make(M, len(h.meta))
+		o["metadata"] = meta
+	}
+	for k, v := range h.meta {
+		held := v.(M)
+		if set, ok := meta[k].(M); ok {
+			for sk, sv := range set {
+				held[sk] = sv
+			}
+		}
+		meta[k] = held
+		if k == "labels" {
+			// strings already converted: no error, at worst a copy
+			if shared, _, err := c.value(held, 0, nil); err == nil {
+				meta[k] = shared
+			}
 		}
 	}
-	return true
 }
 
-// mergeKey is the YAML merge key. kio.ByteReader de-anchors what it reads,
-// and kyaml's deAnchor (kyaml/yaml/rnode.go, removeMergeTags) clears the
-// field "<<" of every mapping, merge-tagged or not: so a quoted "<<" key,
-// as writeBlockYAML writes one, is dropped by the full path.
-const mergeKey = "<<"
-
-// throughYAML is the full path for one value: JSON as writeBlockYAML writes
-// it, parsed by kyaml's YAML parser (yaml.v3, as kio.ByteReader), "<<" keys
-// dropped as deAnchor does, numbers converted by jsonNumbers.
-func throughYAML(v any) (any, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	if err := kyaml.Unmarshal(data, &out); err != nil {
-		return nil, err
-	}
-	return jsonNumbers(dropMergeKeys(out)), nil
-}
-
-// dropMergeKeys deletes the "<<" fields of the maps in v, in place.
-func dropMergeKeys(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		delete(t, mergeKey)
-		for _, e := range t {
-			dropMergeKeys(e)
-		}
-	case []any:
-		for _, e := range t {
-			dropMergeKeys(e)
+// kustomizeReads is true for annotations kustomize may read: any key under
+// a prefix ending in kubernetes.io or k8s.io.
+func kustomizeReads(annotations M) bool {
+	for k := range annotations {
+		prefix, _, ok := strings.Cut(k, "/")
+		if ok && (strings.HasSuffix(prefix, "kubernetes.io") || strings.HasSuffix(prefix, "k8s.io")) {
+			return true
 		}
 	}
-	return v
+	return false
 }

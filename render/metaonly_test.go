@@ -90,6 +90,41 @@ func TestMetadataOnlyBuilds(t *testing.T) {
 	}
 	t.Run("one batch", func(t *testing.T) { compareBuilds(t, units, all, false) })
 
+	// metadata kustomize gets part of, or all of when it may read it
+	metas := []struct {
+		name    string
+		meta    M
+		wantErr bool
+	}{
+		{"odd labels", M{"labels": M{"a": nil, "<<": "x", "clé": "v", "t": "true", "n": "1", "app.kubernetes.io/managed-by": "someone"}}, false},
+		{"typed and empty", M{"labels": map[string]string{"a": "b"}, "annotations": M{}}, false},
+		{"null labels and annotations", M{"labels": M(nil), "annotations": M(nil)}, false},
+		{"labels not a map", M{"labels": "x"}, true},
+		{"gitplane annotations", M{"annotations": M{"gitplane.dev/x": "y", "eks.amazonaws.com/role-arn": "arn"}}, false},
+		{"local config", M{"annotations": M{"config.kubernetes.io/local-config": "true", "a": "b"}}, false},
+		{"needs hash", M{"annotations": M{"kustomize.config.k8s.io/needs-hash": "true"}}, false},
+		{"kustomize behavior", M{"annotations": M{"kustomize.config.k8s.io/behavior": "merge"}}, false},
+		{"internal index", M{"annotations": M{"config.kubernetes.io/index": "7", "internal.config.kubernetes.io/path": "p"}}, false},
+		{"auth secret", M{"annotations": M{"ingress.kubernetes.io/auth-secret": "s"}}, false},
+		{"other metadata", M{"generateName": "g-", "finalizers": []any{"f"}, "ownerReferences": []any{M{"name": "o"}}}, false},
+	}
+	for i, tt := range metas {
+		t.Run("metadata "+tt.name, func(t *testing.T) {
+			u := []*unit{{source: "m.yaml", what: "test " + tt.name, env: "test", build: func() ([]M, error) {
+				var objs []M
+				for _, gvk := range [][2]string{{"v1", "Secret"}, {"networking.k8s.io/v1", "Ingress"}, {"example.com/v1", "Thing"}} {
+					meta := M{"name": fmt.Sprintf("m%d", i), "namespace": "ns"}
+					for k, v := range tt.meta {
+						meta[k] = v
+					}
+					objs = append(objs, M{"apiVersion": gvk[0], "kind": gvk[1], "metadata": meta, "spec": M{"x": "y"}})
+				}
+				return objs, nil
+			}}}
+			compareBuilds(t, u, []int{0}, tt.wantErr)
+		})
+	}
+
 	failing := []struct {
 		name string
 		obj  M
@@ -113,7 +148,7 @@ func TestMetadataOnlyBuilds(t *testing.T) {
 func compareBuilds(t *testing.T, units []*unit, idx []int, wantErr bool) {
 	t.Helper()
 	full, errFull := buildUnitsFull(units, idx)
-	meta, errMeta := buildUnits(units, idx)
+	meta, errMeta := buildUnits(units, idx, newInterner())
 	if wantErr {
 		if errFull == nil || errMeta == nil {
 			t.Fatalf("want errors from both builds; full: %v, metadata only: %v", errFull, errMeta)

@@ -18,7 +18,9 @@ type Result struct {
 	Env *schema.Environment
 	// Objects in apply order: CRDs, Namespaces, other cluster-scoped objects,
 	// then namespaced objects by namespace, kind and name. They are shared
-	// with the Renderer's cache: DeepCopy before changing one.
+	// with the Renderer's cache, and equal subtrees (labels, selectors,
+	// tolerations, ...) are shared between objects: DeepCopy before
+	// changing one.
 	Objects []*unstructured.Unstructured
 }
 
