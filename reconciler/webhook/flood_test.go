@@ -58,6 +58,11 @@ func (s *syncer) sync(ctx context.Context, env, _ string) {
 		s.t.Errorf("resolve: %v", err)
 		return
 	}
+	if last, _ := s.synced.Load().(string); last == sha {
+		// as gitplane serve does: a trigger that arrived after a sync had
+		// already fetched its commit finds nothing new
+		return
+	}
 	for _, st := range []github.Status{
 		{Context: "gitplane/" + env, State: github.Pending, Description: "applying to " + env},
 		{Context: "gitplane/" + env, State: github.Success, Description: env + ": synced"},
