@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/yaml"
 )
 
 // Key names an object: group/kind namespace/name.
@@ -94,18 +92,4 @@ func sortByKeys(objs []*unstructured.Unstructured, keys []string) {
 	}
 	copy(objs, sorted)
 	copy(keys, sortedKeys)
-}
-
-// YAML writes objects as one YAML stream, each document behind "---".
-func YAML(objs []*unstructured.Unstructured) ([]byte, error) {
-	var buf bytes.Buffer
-	for _, o := range objs {
-		b, err := yaml.Marshal(o.Object)
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s: %w", Key(o), err)
-		}
-		buf.WriteString("---\n")
-		buf.Write(b)
-	}
-	return buf.Bytes(), nil
 }

@@ -39,12 +39,7 @@ each object is written to OUTDIR/<nn>-<kind>-<namespace>-<name>.yaml instead.`,
 			if o.outDir != "" {
 				return writeObjects(o.outDir, res.Objects)
 			}
-			out, err := render.YAML(res.Objects)
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			return render.WriteYAML(cmd.OutOrStdout(), res.Objects)
 		},
 	}
 	c.Flags().StringVar(&o.env, "env", "", "Environment to render (required)")
