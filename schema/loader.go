@@ -3,6 +3,7 @@ package schema
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -69,12 +70,11 @@ func (l *Loader) Load(fsys fs.FS) (*Repo, error) {
 }
 
 // readFiles returns every spec file of fsys in walk order, reusing the
-// parsed form of files whose content is unchanged and parsing the others
-// in parallel.
+// parsed form of files whose content is unchanged and reading, hashing and
+// parsing the others in parallel.
 func (l *Loader) readFiles(fsys fs.FS) ([]*parsedFile, error) {
 	var files []*parsedFile
-	var changed []int
-	var contents [][]byte
+	var unknown []int // files whose content is not known to be unchanged
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -98,25 +98,29 @@ func (l *Loader) readFiles(fsys fs.FS) ([]*parsedFile, error) {
 				return nil
 			}
 		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
-		}
-		sum := sha256.Sum256(data)
-		if old, ok := l.files[p]; ok && old.sum == sum && old.id == id {
-			files = append(files, old)
-			return nil
-		}
-		changed = append(changed, len(files))
-		contents = append(contents, data)
-		files = append(files, &parsedFile{path: p, id: id, sum: sum})
+		unknown = append(unknown, len(files))
+		files = append(files, &parsedFile{path: p, id: id})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading specs: %w", err)
 	}
-	parallel(len(changed), func(i int) { files[changed[i]].parse(contents[i]) })
-	return files, nil
+	errs := make([]error, len(unknown))
+	parallel(len(unknown), func(i int) {
+		f := files[unknown[i]]
+		data, err := fs.ReadFile(fsys, f.path)
+		if err != nil {
+			errs[i] = fmt.Errorf("reading specs: reading %s: %w", f.path, err)
+			return
+		}
+		f.sum = sha256.Sum256(data)
+		if old, ok := l.files[f.path]; ok && old.sum == f.sum && old.id == f.id {
+			files[unknown[i]] = old
+			return
+		}
+		f.parse(data)
+	})
+	return files, errors.Join(errs...)
 }
 
 // parse splits the file into documents, decodes the gitplane specs and

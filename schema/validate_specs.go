@@ -82,7 +82,7 @@ func validateResources(src *Source, r ModelResources, errs *ErrorList) {
 		errs.errAt(src, "spec.resources", "%v", err)
 		return
 	}
-	if len(gpu.Match(req)) == 0 {
+	if !gpu.Fits(req) {
 		errs.errAt(src, "spec.resources.gpu", "no instance type in the GPU catalog fits %s", describeRequest(r))
 	}
 }

@@ -115,6 +115,11 @@ func (t InstanceType) Fits(r Request) bool {
 		t.MemoryGiB*1024*9/10-1024 >= r.MemoryMiB
 }
 
+// Fits reports whether a replica fits on some instance type.
+func Fits(r Request) bool {
+	return slices.ContainsFunc(catalog, func(t InstanceType) bool { return t.Fits(r) })
+}
+
 // Match returns the instance types a replica fits on, cheapest first.
 func Match(r Request) []InstanceType {
 	var out []InstanceType
