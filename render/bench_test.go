@@ -7,9 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -66,8 +66,10 @@ func renderFS(b *testing.B, l *schema.Loader, r *render.Renderer, fsys fs.FS) *r
 	return res
 }
 
-// BenchmarkRender renders n generated Models with a cold cache and compares
-// with `kubectl kustomize` on a hand-written tree of the same objects.
+// BenchmarkRender renders n generated Models with a cold cache, in this
+// process (the Go benchmark's figure) and with `gitplane render` in a
+// fresh process (time and peak RSS of what a user runs), and compares with
+// `kubectl kustomize` on a hand-written tree of the same objects.
 func BenchmarkRender(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("models=%d", n), func(b *testing.B) {
@@ -79,24 +81,92 @@ func BenchmarkRender(b *testing.B) {
 			}
 			perOp := time.Since(start) / time.Duration(b.N)
 			cpuPerOp := (cpuTime() - cpu0) / time.Duration(b.N)
-			rss := peakRSSMiB()
 			b.ReportMetric(float64(len(res.Objects)), "objects")
 			b.ReportMetric(perOp.Seconds(), "render-s")
 			b.ReportMetric(cpuPerOp.Seconds(), "cpu-s")
-			b.ReportMetric(rss, "peak-RSS-MiB")
-			line := fmt.Sprintf("%d Models, %d objects: gitplane %v (CPU %v), peak RSS %.0f MiB", n, len(res.Objects),
-				perOp.Round(time.Millisecond), cpuPerOp.Round(time.Millisecond), rss)
-			kubectl := kubectlKustomize(b, res)
-			if kubectl == 0 {
+			line := fmt.Sprintf("%d Models, %d objects: in process %v (CPU %v)", n, len(res.Objects),
+				perOp.Round(time.Millisecond), cpuPerOp.Round(time.Millisecond))
+			cli := gitplaneRender(b, fsys)
+			b.ReportMetric(cli.wall.Seconds(), "cli-s")
+			b.ReportMetric(cli.rssMiB, "cli-peak-RSS-MiB")
+			line += fmt.Sprintf("; gitplane render %v (CPU %v), peak RSS %.0f MiB", cli.wall.Round(time.Millisecond),
+				cli.cpu.Round(time.Millisecond), cli.rssMiB)
+			kubectl, ok := kubectlKustomize(b, res)
+			if !ok {
 				b.Log(line)
 				return
 			}
-			ratio := float64(kubectl) / float64(perOp)
-			b.ReportMetric(kubectl.Seconds(), "kubectl-kustomize-s")
+			ratio := float64(kubectl.wall) / float64(cli.wall)
+			b.ReportMetric(kubectl.wall.Seconds(), "kubectl-kustomize-s")
+			b.ReportMetric(kubectl.rssMiB, "kubectl-peak-RSS-MiB")
 			b.ReportMetric(ratio, "speedup-x")
-			b.Logf("%s; kubectl kustomize %v; ratio %.1fx", line, kubectl.Round(time.Millisecond), ratio)
+			b.Logf("%s; kubectl kustomize %v, peak RSS %.0f MiB; gitplane render is %.1fx faster", line,
+				kubectl.wall.Round(time.Millisecond), kubectl.rssMiB, ratio)
 		})
 	}
+}
+
+// run is what one command took.
+type run struct {
+	wall, cpu time.Duration
+	rssMiB    float64 // peak resident set size
+}
+
+// measure runs cmd with its output discarded.
+func measure(b *testing.B, cmd *exec.Cmd) run {
+	b.Helper()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String()[:min(stderr.Len(), 2000)])
+	}
+	r := run{wall: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		r.rssMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	return r
+}
+
+// gitplaneRender writes the repository to disk and runs `gitplane render`
+// on it: $GITPLANE_BIN (make bench builds it), else a build of ./cmd/gitplane.
+func gitplaneRender(b *testing.B, fsys fstest.MapFS) run {
+	b.Helper()
+	dir := b.TempDir()
+	for name, f := range fsys {
+		writeFile(b, filepath.Join(dir, name), f.Data)
+	}
+	return measure(b, exec.Command(gitplaneBinary(b), "render", dir, "--env", "bench"))
+}
+
+var built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func gitplaneBinary(b *testing.B) string {
+	if p := os.Getenv("GITPLANE_BIN"); p != "" {
+		return p
+	}
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "gitplane-bench")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.path = filepath.Join(dir, "gitplane")
+		cmd := exec.Command("go", "build", "-o", built.path, "github.com/gitplane/gitplane/cmd/gitplane")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("building gitplane: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		b.Fatal(built.err)
+	}
+	return built.path
 }
 
 // BenchmarkReRender changes one spec of a 1000-Model repository on disk and
@@ -122,7 +192,6 @@ func BenchmarkReRender(b *testing.B) {
 		b.StartTimer()
 		renderFS(b, l, r, fsys)
 	}
-	b.ReportMetric(peakRSSMiB(), "peak-RSS-MiB")
 }
 
 func writeFile(b *testing.B, name string, data []byte) {
@@ -135,18 +204,18 @@ func writeFile(b *testing.B, name string, data []byte) {
 }
 
 // kubectlKustomize writes the rendered objects as a hand-written kustomize
-// tree (one file per object, the same labels transformer) and times
-// `kubectl kustomize` on it. It returns 0 when kubectl is not installed or
+// tree (one file per object, the same labels transformer) and runs
+// `kubectl kustomize` on it. ok is false when kubectl is not installed or
 // GITPLANE_BENCH_SKIP_KUBECTL is set (the 1000-object anchor takes minutes).
-func kubectlKustomize(b *testing.B, res *render.Result) time.Duration {
+func kubectlKustomize(b *testing.B, res *render.Result) (r run, ok bool) {
 	if os.Getenv("GITPLANE_BENCH_SKIP_KUBECTL") != "" {
 		b.Log("GITPLANE_BENCH_SKIP_KUBECTL is set: no kubectl anchor")
-		return 0
+		return run{}, false
 	}
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
 		b.Log("kubectl not found: no anchor")
-		return 0
+		return run{}, false
 	}
 	dir := b.TempDir()
 	var files []string
@@ -166,11 +235,7 @@ func kubectlKustomize(b *testing.B, res *render.Result) time.Duration {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kust), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	if out, err := exec.Command(kubectl, "kustomize", dir).CombinedOutput(); err != nil {
-		b.Fatalf("kubectl kustomize: %v\n%s", err, out[:min(len(out), 2000)])
-	}
-	return time.Since(start)
+	return measure(b, exec.Command(kubectl, "kustomize", dir)), true
 }
 
 // cpuTime is the user and system CPU time the process has used.
@@ -180,21 +245,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakRSSMiB is the process's peak resident set size (VmHWM), in MiB.
-func peakRSSMiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return float64(m.Sys) / (1 << 20)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
