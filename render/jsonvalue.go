@@ -63,12 +63,12 @@ func (c *jsonCopier) value(v any, depth int, enc []byte) (any, []byte, error) {
 		return nil, append(enc, 'n'), nil
 	case bool:
 		if t {
-			return t, append(enc, 'T'), nil
+			return v, append(enc, 'T'), nil
 		}
-		return t, append(enc, 'F'), nil
+		return v, append(enc, 'F'), nil
 	case string:
 		if plainASCII(t) {
-			return t, appendString(append(enc, 's'), t), nil
+			return v, appendString(append(enc, 's'), t), nil // v: no new box for the string
 		}
 	case map[string]any:
 		if t == nil {
@@ -81,7 +81,7 @@ func (c *jsonCopier) value(v any, depth int, enc []byte) (any, []byte, error) {
 		}
 		return c.list(t, depth, enc)
 	case int64:
-		return t, appendInt(enc, t), nil
+		return v, appendInt(enc, t), nil
 	case int:
 		return int64(t), appendInt(enc, int64(t)), nil
 	case int32:
