@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -131,7 +133,19 @@ func (c *jsonCopier) object(m map[string]any, depth int, enc []byte) (any, []byt
 		}
 		return out
 	}
-	out, enc := c.intern(buf, build, enc)
+	same := func(v any) bool {
+		m, ok := v.(map[string]any)
+		if !ok || len(m) != len(keys) {
+			return false
+		}
+		for i, k := range keys {
+			if e, ok := m[k]; !ok || !identical(e, vals[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	out, enc := c.intern(buf, same, build, enc)
 	clear(vals) // the scratch space keeps no copies alive
 	return out, enc, nil
 }
@@ -153,19 +167,46 @@ func (c *jsonCopier) list(l []any, depth int, enc []byte) (any, []byte, error) {
 		copy(out, vals)
 		return out
 	}
-	out, enc := c.intern(buf, build, enc)
+	same := func(v any) bool {
+		l, ok := v.([]any)
+		if !ok || len(l) != len(vals) {
+			return false
+		}
+		for i := range l {
+			if !identical(l[i], vals[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	out, enc := c.intern(buf, same, build, enc)
 	clear(vals)
 	return out, enc, nil
 }
 
 // intern returns the value encoded as key, built once, and appends its
-// reference to enc. Without an interner every call builds a new value.
-func (c *jsonCopier) intern(key []byte, build func() any, enc []byte) (any, []byte) {
+// reference to enc. same tells whether a value is the one being copied.
+// Without an interner every call builds a new value.
+func (c *jsonCopier) intern(key []byte, same func(any) bool, build func() any, enc []byte) (any, []byte) {
 	if c.in == nil {
 		return build(), enc
 	}
-	v, id := c.in.intern(key, build)
+	v, id := c.in.intern(key, same, build)
 	return v, binary.LittleEndian.AppendUint64(append(enc, 'r'), id)
+}
+
+// identical reports whether a and b are the same value: the same map or
+// list (interned children of equal content are), or equal scalars.
+func identical(a, b any) bool {
+	switch a.(type) {
+	case map[string]any, []any:
+		ra, rb := reflect.ValueOf(a), reflect.ValueOf(b)
+		return rb.IsValid() && ra.Type() == rb.Type() && ra.Len() == rb.Len() &&
+			(ra.Len() == 0 || ra.UnsafePointer() == rb.UnsafePointer())
+	case nil, bool, string, int64, float64:
+		return a == b
+	}
+	return false
 }
 
 // unique appends an encoding no other value has, for values that are not
@@ -185,12 +226,17 @@ func appendInt(b []byte, i int64) []byte {
 	return binary.LittleEndian.AppendUint64(append(b, 'i'), uint64(i))
 }
 
-// interner holds one value per canonical encoding, for one render. The
-// values it hands out are shared: nothing may change them.
+// interner holds one value per canonical encoding, for one render, indexed
+// by the encoding's 64-bit hash; the value found is compared with the one
+// being copied, and the rare other value with the same hash is kept by its
+// whole encoding. The values it hands out are shared: nothing may change
+// them.
 type interner struct {
-	ids   atomic.Uint64
-	mu    sync.Mutex
-	nodes map[string]interned
+	ids      atomic.Uint64
+	hash     func([]byte) uint64
+	mu       sync.Mutex
+	nodes    map[uint64]interned
+	collided map[string]interned
 }
 
 type interned struct {
@@ -199,17 +245,31 @@ type interned struct {
 }
 
 func newInterner() *interner {
-	return &interner{nodes: map[string]interned{}}
+	seed := maphash.MakeSeed()
+	return &interner{
+		hash:  func(b []byte) uint64 { return maphash.Bytes(seed, b) },
+		nodes: map[uint64]interned{},
+	}
 }
 
-func (in *interner) intern(key []byte, build func() any) (any, uint64) {
+func (in *interner) intern(key []byte, same func(any) bool, build func() any) (any, uint64) {
+	h := in.hash(key)
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if n, ok := in.nodes[string(key)]; ok {
-		return n.v, n.id
+	n, ok := in.nodes[h]
+	switch {
+	case !ok:
+		n = interned{v: build(), id: in.ids.Add(1)}
+		in.nodes[h] = n
+	case !same(n.v):
+		if n, ok = in.collided[string(key)]; !ok {
+			if in.collided == nil {
+				in.collided = map[string]interned{}
+			}
+			n = interned{v: build(), id: in.ids.Add(1)}
+			in.collided[string(key)] = n
+		}
 	}
-	n := interned{v: build(), id: in.ids.Add(1)}
-	in.nodes[string(key)] = n
 	return n.v, n.id
 }
 

@@ -10,6 +10,15 @@ import (
 // copies, that equal values come out as one, and that values that differ
 // only in type or shape stay apart.
 func TestInternedCopies(t *testing.T) {
+	t.Run("hashed", func(t *testing.T) { testInternedCopies(t, newInterner()) })
+	t.Run("every hash colliding", func(t *testing.T) {
+		in := newInterner()
+		in.hash = func([]byte) uint64 { return 42 }
+		testInternedCopies(t, in)
+	})
+}
+
+func testInternedCopies(t *testing.T, in *interner) {
 	values := []any{
 		M{"a": "b"},
 		M{"a": "b", "c": nil},
@@ -38,7 +47,6 @@ func TestInternedCopies(t *testing.T) {
 	throughYAMLFrom := len(values)
 	// values that go through YAML are copies of their own
 	values = append(values, M{"a": "é"}, M{"é": "a"}, map[string]string{"a": "b"})
-	in := newInterner()
 	c := &jsonCopier{in: in}
 	first := map[string]any{} // plain copy's string form → first interned copy
 	for i, v := range values {
