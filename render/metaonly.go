@@ -56,9 +56,8 @@ type heldBack struct {
 }
 
 // kustomizeView is what kustomize gets of a generated object, and the rest;
-// the rest is nil when kustomize gets all of it.
-// The copies held back go through c, which shares equal subtrees between
-// objects (annotations excepted: the source annotation is added to them).
+// the rest is nil when kustomize gets all of it. The fields held back are
+// copied through c, which shares equal subtrees between objects.
 func kustomizeView(o M, c *jsonCopier) (M, *heldBack, error) {
 	if kind, _ := o["kind"].(string); strings.HasSuffix(kind, "List") {
 		return o, nil, nil // kustomize reads the items of a List
@@ -78,14 +77,14 @@ func kustomizeView(o M, c *jsonCopier) (M, *heldBack, error) {
 			vmeta := make(M, len(meta))
 			for k, mv := range meta {
 				if m, ok := mv.(M); ok && m != nil && (k == "labels" || k == "annotations" && !kustomizeReads(m)) {
-					c, err := jsonValue(m)
+					copied, err := jsonValue(m) // not shared: putBack and annotate add to it
 					if err != nil {
 						return nil, nil, fmt.Errorf("metadata.%s: %w", k, err)
 					}
 					if held.meta == nil {
 						held.meta = make(M, 2)
 					}
-					held.meta[k] = c
+					held.meta[k] = copied
 					continue
 				}
 				vmeta[k] = mv
