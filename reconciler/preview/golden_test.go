@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/render"
+	"github.com/gitplane/gitplane/schema"
 )
 
 func fileURL(path string, line int) string {
@@ -38,10 +40,16 @@ func TestOfflinePreviewGolden(t *testing.T) {
 			"  - name: llama-3-70b\n    bedrock:\n      modelId: meta.llama3-70b-instruct-v1:0\n"},
 		edit{file: "models/llama.yaml"},
 	)
-	previews := previewAll(t, Input{Base: base, Head: head, HeadSHA: headSHA, FileURL: fileURL,
-		PlanOptions: reconciler.PlanOptions{Prune: true}}, "prod", "staging")
+	in := Input{Base: base, Head: head, HeadSHA: headSHA, FileURL: fileURL, PlanOptions: reconciler.PlanOptions{Prune: true}}
+	previews := previewAll(t, in, "prod", "staging")
 	md := Markdown(previews, MarkdownOptions{})
 	golden(t, "offline-change.md", md)
+	// one Loader and Renderer for the whole change, as serve and the CLI
+	// use: the same preview
+	in.Loader, in.Renderer = schema.NewLoader(), render.NewRenderer()
+	if shared := Markdown(previewAll(t, in, "prod", "staging"), MarkdownOptions{}); shared != md {
+		t.Errorf("with a shared Loader and Renderer the preview differs:\n%s", shared)
+	}
 	for _, want := range []string{
 		"karpenter.sh/NodePool models-llama-3-8b-spot",
 		"ServiceAccount models/llama-3-8b",

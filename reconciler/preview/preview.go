@@ -35,6 +35,26 @@ type Input struct {
 	// prices base and head with its prices (live spot prices when enabled);
 	// nil: no preflight, cost from Prices.
 	AWS *gpaws.Checker
+	// Loader and Renderer, when set, are shared by the previews of one
+	// change (base and head, every Environment), so that each unchanged
+	// file is parsed and each unchanged spec rendered once; nil: a fresh
+	// one per call.
+	Loader   *schema.Loader
+	Renderer *render.Renderer
+}
+
+func (in Input) loader() *schema.Loader {
+	if in.Loader != nil {
+		return in.Loader
+	}
+	return schema.NewLoader()
+}
+
+func (in Input) renderer() *render.Renderer {
+	if in.Renderer != nil {
+		return in.Renderer
+	}
+	return render.NewRenderer()
 }
 
 // Planner is what the preview needs of the engine (*reconciler.Engine
@@ -89,8 +109,9 @@ type EnvPreview struct {
 // cluster that cannot be planned against; they do not name the Environment.
 func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
 	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Planner == nil, FileURL: in.FileURL}
-	head, herr := loadRepo(in.Head)
-	base, berr := loadRepo(in.Base)
+	l := in.loader()
+	head, herr := loadRepo(l, in.Head)
+	base, berr := loadRepo(l, in.Base)
 	var list schema.ErrorList
 	if errors.As(berr, &list) {
 		p.Notes = append(p.Notes, fmt.Sprintf("the base does not validate (%d error(s)); it is compared as far as it could be read", len(list)))
@@ -122,7 +143,8 @@ func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
 
 // plan renders the head and plans it, online or offline.
 func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, baseValid bool, head *schema.Repo) error {
-	res, err := render.NewRenderer().Render(ctx, head, in.Head, in.Env)
+	r := in.renderer()
+	res, err := r.Render(ctx, head, in.Head, in.Env)
 	if err != nil {
 		p.RenderError, p.Failed = err.Error(), true
 		return nil
@@ -137,7 +159,7 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 			return fmt.Errorf("planning against the cluster: %w", err)
 		}
 	} else {
-		baseObjs := p.renderBase(ctx, in, base, baseValid)
+		baseObjs := p.renderBase(ctx, in, r, base, baseValid)
 		if plan, err = offlinePlan(in.Env, baseObjs, res.Objects, in.PlanOptions); err != nil {
 			return fmt.Errorf("comparing the base and head renders: %w", err)
 		}
@@ -169,7 +191,7 @@ func serverErrors(plan *reconciler.Plan) []string {
 
 // renderBase renders the base for an offline comparison; an Environment
 // new at the head, or a base that cannot be rendered, compares as empty.
-func (p *EnvPreview) renderBase(ctx context.Context, in Input, base *schema.Repo, valid bool) []*unstructured.Unstructured {
+func (p *EnvPreview) renderBase(ctx context.Context, in Input, r *render.Renderer, base *schema.Repo, valid bool) []*unstructured.Unstructured {
 	if findEnv(base, in.Env) == nil {
 		return nil
 	}
@@ -177,7 +199,7 @@ func (p *EnvPreview) renderBase(ctx context.Context, in Input, base *schema.Repo
 		p.Notes = append(p.Notes, "the base is not rendered: every object is compared as new")
 		return nil
 	}
-	res, err := render.NewRenderer().Render(ctx, base, in.Base, in.Env)
+	res, err := r.Render(ctx, base, in.Base, in.Env)
 	if err != nil {
 		p.Notes = append(p.Notes, "the base could not be rendered, every object is compared as new: "+err.Error())
 		return nil
@@ -228,11 +250,11 @@ func (p *EnvPreview) estimateCost(base, head *schema.Repo, prices *pricing.Price
 }
 
 // loadRepo loads a tree; a nil tree is an empty repository.
-func loadRepo(fsys fs.FS) (*schema.Repo, error) {
+func loadRepo(l *schema.Loader, fsys fs.FS) (*schema.Repo, error) {
 	if fsys == nil {
 		return &schema.Repo{}, nil
 	}
-	repo, err := schema.Load(fsys)
+	repo, err := l.Load(fsys)
 	if repo == nil {
 		repo = &schema.Repo{}
 	}

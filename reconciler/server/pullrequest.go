@@ -14,6 +14,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/webhook"
+	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -85,8 +86,11 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 	if err != nil {
 		return nil, err
 	}
-	baseRepo, _ := schema.Load(baseTree)
-	headRepo, _ := schema.Load(headTree)
+	// one Loader and Renderer for the whole change: base and head, every
+	// Environment, share what did not change
+	loader, renderer := schema.NewLoader(), render.NewRenderer()
+	baseRepo, _ := loader.Load(baseTree)
+	headRepo, _ := loader.Load(headTree)
 	var out []*preview.EnvPreview
 	for _, env := range preview.AffectedEnvironments(baseRepo, headRepo, changed) {
 		if len(p.Environments) > 0 && !slices.Contains(p.Environments, env) {
@@ -99,6 +103,7 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 		ep, err := preview.Environment(ctx, preview.Input{
 			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
 			Planner: planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
+			Loader: loader, Renderer: renderer,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("previewing %s: %w", env, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/preview"
+	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -80,11 +81,13 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 	if err != nil {
 		return err
 	}
+	loader := schema.NewLoader() // shared by every load below: unchanged files are parsed once
 	envs := f.envs
 	if len(envs) == 0 {
-		envs = preview.AffectedEnvironments(loadPartial(revs.base), loadPartial(revs.head), revs.changed)
+		envs = preview.AffectedEnvironments(loadPartial(loader, revs.base), loadPartial(loader, revs.head), revs.changed)
 	}
-	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions}
+	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions,
+		Loader: loader, Renderer: render.NewRenderer()}
 	if !f.offline {
 		engine, err := newEngine(&f.clusterFlags)
 		if err != nil {
@@ -245,11 +248,11 @@ func treeFS(t *object.Tree) (fs.FS, error) {
 
 // loadPartial loads what can be read of a tree's specs, for choosing the
 // Environments a change touches; nil when nothing could be read.
-func loadPartial(fsys fs.FS) *schema.Repo {
+func loadPartial(l *schema.Loader, fsys fs.FS) *schema.Repo {
 	if fsys == nil {
 		return &schema.Repo{}
 	}
-	repo, err := schema.Load(fsys)
+	repo, err := l.Load(fsys)
 	var list schema.ErrorList
 	if err != nil && !errors.As(err, &list) {
 		return nil
