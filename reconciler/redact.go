@@ -1,7 +1,9 @@
 package reconciler
 
 import (
+	"cmp"
 	"encoding/base64"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -90,6 +92,21 @@ func maskSecret(o *unstructured.Unstructured, mask func(key, value string) strin
 // an API error, which may quote the object. Values are searched both
 // base64-encoded and decoded; values shorter than 4 bytes are left alone.
 func RedactText(text string, objs ...*unstructured.Unstructured) string {
+	return TextRedactor(objs...)(text)
+}
+
+// TextRedactor is RedactText for many texts: it reads objs once and
+// returns the function that redacts one text. Longer values are matched
+// first, so a value that contains another is removed whole.
+func TextRedactor(objs ...*unstructured.Unstructured) func(string) string {
+	seen := map[string]bool{}
+	var values []string
+	add := func(v string) {
+		if len(v) >= 4 && !seen[v] {
+			seen[v] = true
+			values = append(values, v)
+		}
+	}
 	for _, o := range objs {
 		if o == nil || !isSecret(RefOf(o)) {
 			continue
@@ -98,11 +115,19 @@ func RedactText(text string, objs ...*unstructured.Unstructured) string {
 			if len(enc) < 4 {
 				continue
 			}
-			text = strings.ReplaceAll(text, enc, Redacted)
-			if dec, err := base64.StdEncoding.DecodeString(enc); err == nil && len(dec) >= 4 {
-				text = strings.ReplaceAll(text, string(dec), Redacted)
+			add(enc)
+			if dec, err := base64.StdEncoding.DecodeString(enc); err == nil {
+				add(string(dec))
 			}
 		}
 	}
-	return text
+	if len(values) == 0 {
+		return func(text string) string { return text }
+	}
+	slices.SortFunc(values, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	pairs := make([]string, 0, 2*len(values))
+	for _, v := range values {
+		pairs = append(pairs, v, Redacted)
+	}
+	return strings.NewReplacer(pairs...).Replace
 }

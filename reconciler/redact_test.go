@@ -57,3 +57,20 @@ func TestRedactTextRemovesSecretValues(t *testing.T) {
 		t.Error("ConfigMap values must not be redacted")
 	}
 }
+
+// TestTextRedactorLongestFirst: a value that contains another Secret's
+// value is removed whole, whichever object comes first.
+func TestTextRedactorLongestFirst(t *testing.T) {
+	short := secret(nil, map[string]any{"a": "tok1"})
+	long := secret(nil, map[string]any{"b": "tok1-and-more"})
+	for _, objs := range [][]*unstructured.Unstructured{{short, long}, {long, short}} {
+		redact := TextRedactor(objs...)
+		got := redact(`value "tok1-and-more", then "tok1"`)
+		if want := `value "` + Redacted + `", then "` + Redacted + `"`; got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+	if got := TextRedactor(cm("ns", "x", map[string]any{"k": "tok1-and-more"}))("tok1-and-more"); got != "tok1-and-more" {
+		t.Errorf("ConfigMap values must not be redacted: %s", got)
+	}
+}

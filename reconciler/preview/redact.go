@@ -14,7 +14,7 @@ func scrubPlan(plan *reconciler.Plan, rendered []*unstructured.Unstructured) {
 	for _, c := range plan.Changes {
 		objs = append(objs, c.Live, c.Desired)
 	}
-	scrub := func(s string) string { return reconciler.RedactText(s, objs...) }
+	scrub := reconciler.TextRedactor(objs...) // the objects are read once, not per text
 	for i := range plan.Changes {
 		plan.Changes[i].Diff = scrub(plan.Changes[i].Diff)
 		plan.Changes[i].Error = scrub(plan.Changes[i].Error)
