@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -27,12 +27,17 @@ func renderMissing(ctx context.Context, units []*unit, missing []int, outs [][]*
 	batches := split(missing, batchSize, runtime.GOMAXPROCS(0))
 	errs := make([]error, len(units))
 	in := newInterner()
-	parallel(len(batches), func(i int) {
-		if ctx.Err() != nil {
-			return
-		}
-		renderBatch(units, batches[i], outs, errs, in)
-	})
+	var g errgroup.Group // errors go to errs, by unit
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, batch := range batches {
+		g.Go(func() error {
+			if ctx.Err() == nil {
+				renderBatch(units, batch, outs, errs, in)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -171,29 +176,4 @@ resources: [objects.yaml]
 labels:
 - pairs: {%q: %q, %q: %q}
 `, LabelManagedBy, ManagedByValue, LabelEnvironment, env)
-}
-
-// parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, do func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range n {
-			do(i)
-		}
-		return
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				do(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Loader loads repositories like Load and keeps every file's decoded specs,
@@ -105,21 +107,27 @@ func (l *Loader) readFiles(fsys fs.FS) ([]*parsedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading specs: %w", err)
 	}
-	errs := make([]error, len(unknown))
-	parallel(len(unknown), func(i int) {
-		f := files[unknown[i]]
-		data, err := fs.ReadFile(fsys, f.path)
-		if err != nil {
-			errs[i] = fmt.Errorf("reading specs: reading %s: %w", f.path, err)
-			return
-		}
-		f.sum = sha256.Sum256(data)
-		if old, ok := l.files[f.path]; ok && old.sum == f.sum && old.id == f.id {
-			files[unknown[i]] = old
-			return
-		}
-		f.parse(data)
-	})
+	errs := make([]error, len(unknown)) // every unreadable file, in walk order
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, at := range unknown {
+		g.Go(func() error {
+			f := files[at]
+			data, err := fs.ReadFile(fsys, f.path)
+			if err != nil {
+				errs[i] = fmt.Errorf("reading specs: reading %s: %w", f.path, err)
+				return nil
+			}
+			f.sum = sha256.Sum256(data)
+			if old, ok := l.files[f.path]; ok && old.sum == f.sum && old.id == f.id {
+				files[at] = old
+				return nil
+			}
+			f.parse(data)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	return files, errors.Join(errs...)
 }
 
@@ -139,29 +147,4 @@ func (f *parsedFile) parse(data []byte) {
 		spec.GetSource().Digest = sum + "#" + strconv.Itoa(i)
 		f.docs = append(f.docs, parsedDoc{spec: spec})
 	}
-}
-
-// parallel calls do(0) … do(n-1) on up to GOMAXPROCS goroutines.
-func parallel(n int, do func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range n {
-			do(i)
-		}
-		return
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				do(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
