@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/spf13/cobra"
 	"k8s.io/utils/clock"
@@ -24,6 +26,25 @@ type eksTokenOptions struct {
 	cluster, region, profile string
 }
 
+func (o *eksTokenOptions) bind(c *cobra.Command) {
+	c.Flags().StringVar(&o.cluster, "cluster", "", "EKS cluster name (required)")
+	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
+	c.Flags().StringVar(&o.profile, "profile", "", "AWS shared-config profile")
+	_ = c.MarkFlagRequired("cluster")
+}
+
+// awsConfig loads the AWS configuration the flags name; it must have a region.
+func (o *eksTokenOptions) awsConfig(ctx context.Context) (aws.Config, error) {
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: o.region, Profile: o.profile})
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Region == "" {
+		return cfg, fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
+	}
+	return cfg, nil
+}
+
 func newEKSTokenCommand() *cobra.Command {
 	o := &eksTokenOptions{}
 	c := &cobra.Command{
@@ -42,12 +63,9 @@ kubeconfig user:
     interactiveMode: Never`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := awsconfig.Load(cmd.Context(), awsconfig.Options{Region: o.region, Profile: o.profile})
+			cfg, err := o.awsConfig(cmd.Context())
 			if err != nil {
 				return err
-			}
-			if cfg.Region == "" {
-				return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
 			}
 			tok, err := eksauth.NewGenerator(sts.NewFromConfig(cfg), clock.RealClock{}).Token(cmd.Context(), o.cluster)
 			if err != nil {
@@ -61,10 +79,7 @@ kubeconfig user:
 			return err
 		},
 	}
-	c.Flags().StringVar(&o.cluster, "cluster", "", "EKS cluster name (required)")
-	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
-	c.Flags().StringVar(&o.profile, "profile", "", "AWS shared-config profile")
-	_ = c.MarkFlagRequired("cluster")
+	o.bind(c)
 	return c
 }
 
@@ -78,12 +93,9 @@ with its endpoint and CA whose user runs 'gitplane eks token' as an exec
 credential plugin, so kubectl gets a fresh token whenever it needs one.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := awsconfig.Load(cmd.Context(), awsconfig.Options{Region: o.region, Profile: o.profile})
+			cfg, err := o.awsConfig(cmd.Context())
 			if err != nil {
 				return err
-			}
-			if cfg.Region == "" {
-				return fmt.Errorf("no AWS region: pass --region or set AWS_REGION")
 			}
 			cluster, err := eksauth.New(cfg).DescribeCluster(cmd.Context(), o.cluster)
 			if err != nil {
@@ -101,9 +113,6 @@ credential plugin, so kubectl gets a fresh token whenever it needs one.`,
 			return err
 		},
 	}
-	c.Flags().StringVar(&o.cluster, "cluster", "", "EKS cluster name (required)")
-	c.Flags().StringVar(&o.region, "region", "", "AWS region (default: AWS_REGION or the profile's)")
-	c.Flags().StringVar(&o.profile, "profile", "", "AWS shared-config profile")
-	_ = c.MarkFlagRequired("cluster")
+	o.bind(c)
 	return c
 }
