@@ -36,7 +36,7 @@ func WriteYAML(w io.Writer, objs []*unstructured.Unstructured) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	yw := newYAMLWriter()
 	for _, o := range objs {
-		doc, err := yw.document(o.Object)
+		doc, _, err := yw.write(o.Object)
 		if err != nil {
 			return fmt.Errorf("encoding %s: %w", Key(o), err)
 		}
@@ -71,15 +71,9 @@ func newYAMLWriter() *yamlWriter {
 // scalar may become a line break.
 const yamlFoldColumn = 80
 
-// document returns obj as sigs.k8s.io/yaml.Marshal writes it. The result is
+// write returns obj as sigs.k8s.io/yaml.Marshal writes it, and whether it
+// was written here (direct) rather than by sigs.k8s.io/yaml. The result is
 // valid until the next call.
-func (w *yamlWriter) document(obj map[string]any) ([]byte, error) {
-	doc, _, err := w.write(obj)
-	return doc, err
-}
-
-// write is document, and whether obj was written here (direct) rather
-// than by sigs.k8s.io/yaml.
 func (w *yamlWriter) write(obj map[string]any) (doc []byte, direct bool, err error) {
 	w.buf = w.buf[:0]
 	if len(obj) == 0 {
