@@ -39,10 +39,7 @@ func (s *Server) serveReady(w http.ResponseWriter, _ *http.Request) {
 // serveWebhook passes deliveries to the webhook handler, counting them by
 // event and answer. Without a secret webhooks are off.
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	event := r.Header.Get("X-GitHub-Event")
-	if event == "" {
-		event = "none"
-	}
+	event := eventLabel(r.Header.Get("X-GitHub-Event"))
 	select {
 	case <-s.ready:
 	default:
@@ -64,7 +61,23 @@ type codeRecorder struct {
 	code int
 }
 
+// Unwrap lets http.ResponseController reach the connection (the webhook
+// handler sets a read deadline on it).
+func (c *codeRecorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
 func (c *codeRecorder) WriteHeader(code int) {
 	c.code = code
 	c.ResponseWriter.WriteHeader(code)
+}
+
+// eventLabel maps the X-GitHub-Event header, which anyone reaching the port
+// can set, onto the few values the deliveries metric may carry.
+func eventLabel(event string) string {
+	switch event {
+	case "push", "pull_request", "ping":
+		return event
+	case "":
+		return "none"
+	}
+	return "other"
 }

@@ -34,7 +34,10 @@ type Previewer interface {
 // Options configure the loop.
 type Options struct {
 	Source   *source.Repo
-	RepoName string // shown on /status, e.g. acme/ml-platform
+	// RepoName is the followed repository's owner/name on GitHub, e.g.
+	// acme/ml-platform: shown on /status, and with webhooks on the only
+	// repository whose events are acted on.
+	RepoName string
 	// Engine applies to the cluster; EngineFor, when set, instead returns
 	// each Environment's own (e.g. its EKS cluster by name), called once
 	// per Environment.
@@ -116,7 +119,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.syncs = webhook.NewCoalescer(syncCtx, webhook.CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.syncJob)
 	s.previews = webhook.NewCoalescer(syncCtx, webhook.CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.previewJob)
 	if len(s.opts.WebhookSecret) > 0 {
-		hook, err := webhook.New(ctx, webhook.Options{Secret: s.opts.WebhookSecret, Receiver: receiver{s}, Logger: s.log})
+		hook, err := webhook.New(ctx, webhook.Options{Secret: s.opts.WebhookSecret, Repository: s.opts.RepoName, Receiver: receiver{s}, Logger: s.log})
 		if err != nil {
 			return err
 		}

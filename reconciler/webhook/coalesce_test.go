@@ -133,7 +133,7 @@ func TestCoalescerStopsWithContext(t *testing.T) {
 func TestEventsInArrivalOrder(t *testing.T) {
 	h, rec := newHandler(t, Options{})
 	for i := range 100 {
-		body := mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), After: github.String(fmt.Sprint(i))})
+		body := mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), After: github.String(fmt.Sprint(i)), Repo: &github.PushEventRepository{FullName: github.String("acme/specs")}})
 		if w := send(h, delivery{event: "push", id: fmt.Sprint("d", i), body: body}); w.Code != 202 {
 			t.Fatalf("push %d: status %d", i, w.Code)
 		}

@@ -72,3 +72,15 @@ func prEvent(e *github.PullRequestEvent, delivery string) (PREvent, bool) {
 		DeliveryID: delivery,
 	}, true
 }
+
+// repositoryOf returns the owner/name of the repository a parsed event is
+// about ("" when the payload names none).
+func repositoryOf(parsed any) string {
+	switch e := parsed.(type) {
+	case *github.PushEvent:
+		return e.GetRepo().GetFullName()
+	case *github.PullRequestEvent:
+		return e.GetRepo().GetFullName()
+	}
+	return ""
+}

@@ -103,7 +103,7 @@ func TestPushFlood(t *testing.T) {
 	s := &syncer{t: t, repo: repo, gh: client}
 	s.co = webhook.NewCoalescer(ctx, webhook.CoalescerOptions{Settle: settle, Logger: log}, s.sync)
 	secret := []byte("s3cret")
-	h, err := webhook.New(ctx, webhook.Options{Secret: secret, Receiver: s, Logger: log})
+	h, err := webhook.New(ctx, webhook.Options{Secret: secret, Repository: "acme/specs", Receiver: s, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestPushFlood(t *testing.T) {
 	start := time.Now()
 	for i, sha := range shas {
 		git(t, bare, "update-ref", "refs/heads/main", sha) // the push
-		body, _ := json.Marshal(&gh.PushEvent{Ref: gh.String("refs/heads/main"), After: gh.String(sha)})
+		body, _ := json.Marshal(&gh.PushEvent{Ref: gh.String("refs/heads/main"), After: gh.String(sha), Repo: &gh.PushEventRepository{FullName: gh.String("acme/specs")}})
 		if code := deliver(t, srv.URL, secret, fmt.Sprint("delivery-", i), body); code != http.StatusAccepted {
 			t.Fatalf("delivery %d answered %d", i, code)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -23,15 +24,24 @@ const (
 	DefaultDedupSize = 4096
 	// DefaultQueueSize is how many accepted events may wait for the Receiver.
 	DefaultQueueSize = 1024
+	// DefaultReadTimeout bounds reading a delivery's body. GitHub gives up
+	// on a delivery after 10 seconds, so a body still arriving then is not
+	// GitHub's.
+	DefaultReadTimeout = 10 * time.Second
 )
 
 // Options configure a Handler.
 type Options struct {
-	Secret       []byte   // the webhook secret; required
-	Receiver     Receiver // required
-	MaxBodyBytes int64    // DefaultMaxBodyBytes if zero
-	DedupSize    int      // DefaultDedupSize if zero
-	QueueSize    int      // DefaultQueueSize if zero
+	Secret   []byte   // the webhook secret; required
+	Receiver Receiver // required
+	// Repository is the owner/name whose events are acted on; events of
+	// any other repository (an organization hook or a GitHub App sees them
+	// all) are answered 200 and ignored. Required.
+	Repository   string
+	MaxBodyBytes int64         // DefaultMaxBodyBytes if zero
+	ReadTimeout  time.Duration // DefaultReadTimeout if zero
+	DedupSize    int           // DefaultDedupSize if zero
+	QueueSize    int           // DefaultQueueSize if zero
 	Logger       *slog.Logger
 }
 
@@ -46,6 +56,8 @@ type Handler struct {
 	queue   chan func(context.Context)
 	pending sync.WaitGroup
 	stopped atomic.Bool
+	// warnedDeadline is set once the missing read deadline was logged.
+	warnedDeadline atomic.Bool
 }
 
 // New returns a Handler whose Receiver calls run until ctx ends.
@@ -55,6 +67,12 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 	}
 	if opts.Receiver == nil {
 		return nil, errors.New("webhook: a Receiver is required")
+	}
+	if owner, name, ok := strings.Cut(opts.Repository, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("webhook: the followed repository must be owner/name, not %q", opts.Repository)
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
@@ -124,9 +142,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // verify reads the capped body and checks its signature; nothing is parsed
-// before the signature matched.
+// before the signature matched. The body must arrive within ReadTimeout: a
+// sender that declares a large Content-Length and then stalls does not hold
+// the handler.
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes)
+	rc := http.NewResponseController(w)
+	// net/http clears the deadline before it reads the connection's next
+	// request.
+	if err := rc.SetReadDeadline(time.Now().Add(h.opts.ReadTimeout)); err != nil && !h.warnedDeadline.Swap(true) {
+		h.log.Warn("cannot bound webhook body reads in time: the ResponseWriter does not unwrap to a connection", "error", err)
+	}
 	if !strings.HasPrefix(r.Header.Get(github.SHA256SignatureHeader), "sha256=") {
 		return nil, http.StatusUnauthorized, errors.New("missing " + github.SHA256SignatureHeader)
 	}
@@ -137,9 +163,12 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) ([]byte, int, e
 	}
 	payload, err := github.ValidatePayload(r, h.opts.Secret)
 	var tooBig *http.MaxBytesError
+	var timeout interface{ Timeout() bool }
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", tooBig.Limit)
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return nil, http.StatusRequestTimeout, fmt.Errorf("body not received within %v", h.opts.ReadTimeout)
 	case err != nil:
 		return nil, http.StatusUnauthorized, fmt.Errorf("signature check: %w", err)
 	}
@@ -158,6 +187,9 @@ func (h *Handler) accept(event, delivery string, payload []byte) (int, string) {
 	parsed, err := github.ParseWebHook(event, payload)
 	if err != nil {
 		return http.StatusBadRequest, "unparsable " + event + " payload"
+	}
+	if name := repositoryOf(parsed); !strings.EqualFold(name, h.opts.Repository) {
+		return http.StatusOK, fmt.Sprintf("ignored: event for repository %q, not %s", name, h.opts.Repository)
 	}
 	call, what := h.callFor(parsed, delivery)
 	if call == nil {

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -9,7 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +52,9 @@ func newHandler(t *testing.T, opts Options) (*Handler, *recorder) {
 	opts.Receiver = rec
 	if opts.Secret == nil {
 		opts.Secret = secret
+	}
+	if opts.Repository == "" {
+		opts.Repository = "acme/specs"
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
 	h, err := New(t.Context(), opts)
@@ -115,9 +121,17 @@ var (
 	pushMain = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), Before: github.String("aaa"), After: github.String("bbb"), Repo: &github.PushEventRepository{FullName: github.String("acme/specs")}})
 	pushTag  = mustJSON(&github.PushEvent{Ref: github.String("refs/tags/v1"), After: github.String("ccc")})
 	pushDel  = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/old"), Deleted: github.Bool(true)})
+	// pushOther is a push to another repository, as an organization hook
+	// or a GitHub App installed on many repositories delivers it.
+	pushOther = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), After: github.String("eee"), Repo: &github.PushEventRepository{FullName: github.String("acme/other")}})
+	pushCase  = mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), Before: github.String("aaa"), After: github.String("bbb"), Repo: &github.PushEventRepository{FullName: github.String("Acme/Specs")}})
 )
 
 func prPayload(action string, merged bool) []byte {
+	return prPayloadOf(repo, action, merged)
+}
+
+func prPayloadOf(repo *github.Repository, action string, merged bool) []byte {
 	return mustJSON(&github.PullRequestEvent{Action: github.String(action), Repo: repo, PullRequest: &github.PullRequest{
 		Number: github.Int(42), Merged: github.Bool(merged),
 		Head: &github.PullRequestBranch{SHA: github.String("ddd"), Ref: github.String("feature")},
@@ -156,6 +170,12 @@ func TestHandler(t *testing.T) {
 		{name: "pull request merged", d: delivery{event: "pull_request", id: "d2", body: prPayload("closed", true)}, code: 202,
 			prs: []PREvent{{Repo: "acme/specs", Number: 42, Action: "closed", Merged: true, HeadSHA: "ddd", HeadRef: "feature", BaseRef: "main", DeliveryID: "d2"}}},
 		{name: "pull request labeled ignored", d: delivery{event: "pull_request", id: "d2", body: prPayload("labeled", false)}, code: 200},
+		{name: "push to another repository ignored", d: delivery{event: "push", id: "d3", body: pushOther}, code: 200},
+		{name: "pull request of another repository ignored", d: delivery{event: "pull_request", id: "d3",
+			body: prPayloadOf(&github.Repository{FullName: github.String("evil/specs")}, "opened", false)}, code: 200},
+		{name: "pull request naming no repository ignored", d: delivery{event: "pull_request", id: "d3", body: prPayloadOf(nil, "opened", false)}, code: 200},
+		{name: "repository names compare without case", d: delivery{event: "push", id: "d4", body: pushCase}, code: 202,
+			pushes: []PushEvent{{Repo: "Acme/Specs", Branch: "main", SHA: "bbb", Before: "aaa", DeliveryID: "d4"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, rec := newHandler(t, Options{})
@@ -213,8 +233,51 @@ func TestOversizedBodyRejected(t *testing.T) {
 }
 
 func TestNewRequiresSecret(t *testing.T) {
-	if _, err := New(t.Context(), Options{Receiver: &recorder{}}); err == nil {
+	if _, err := New(t.Context(), Options{Receiver: &recorder{}, Repository: "acme/specs"}); err == nil {
 		t.Fatal("New without a secret succeeded")
+	}
+}
+
+func TestNewRequiresRepository(t *testing.T) {
+	for _, name := range []string{"", "acme", "/specs", "acme/", "file:///srv/git/specs", "acme/specs/extra"} {
+		if _, err := New(t.Context(), Options{Secret: secret, Receiver: &recorder{}, Repository: name}); err == nil {
+			t.Errorf("New with repository %q succeeded", name)
+		}
+	}
+}
+
+// TestStalledBodyTimesOut: a sender that declares a large Content-Length
+// and stops sending does not hold the handler: it answers 408 once the
+// read timeout has passed, and the Receiver gets nothing.
+func TestStalledBodyTimesOut(t *testing.T) {
+	h, rec := newHandler(t, Options{ReadTimeout: 200 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	head := "POST " + Path + " HTTP/1.1\r\nHost: gitplane\r\nContent-Type: application/json\r\n" +
+		"X-GitHub-Event: push\r\nX-Hub-Signature-256: " + sign(secret, pushMain) + "\r\n" +
+		"Content-Length: 1048576\r\n\r\n{\"ref\":"
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	// Without a bound the handler waits for the rest forever; the test's
+	// own deadline turns that into a failure instead of a hang.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled delivery: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	h.Wait()
+	if len(rec.pushes) != 0 {
+		t.Fatal("receiver was called")
 	}
 }
 
@@ -223,7 +286,7 @@ func TestNewRequiresSecret(t *testing.T) {
 func TestHandlerAfterShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	rec := &recorder{}
-	h, err := New(ctx, Options{Secret: secret, Receiver: rec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	h, err := New(ctx, Options{Secret: secret, Repository: "acme/specs", Receiver: rec, Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
