@@ -33,7 +33,7 @@ type Previewer interface {
 
 // Options configure the loop.
 type Options struct {
-	Source   *source.Repo
+	Source *source.Repo
 	// RepoName is the followed repository's owner/name on GitHub, e.g.
 	// acme/ml-platform: shown on /status, and with webhooks on the only
 	// repository whose events are acted on.
