@@ -59,7 +59,7 @@ func gatewayObjects(in gatewayInput) ([]M, error) {
 		service(meta, "gateway"),
 		pdb(meta, "gateway"),
 		destinationRule(meta, "gateway"),
-		authorizationPolicy(meta, "gateway", ingressPrincipals(env)),
+		authorizationPolicy(meta, "gateway", meshCallers{principals: ingressPrincipals(env)}),
 		virtualService(meta, "gateway", env, schema.Hostname(g.Spec.Host, env), "/", g.Spec.Visibility),
 	}
 	if r := g.Spec.Replicas; r.Max > r.Min {

@@ -21,15 +21,18 @@ func ingressPrincipals(env *schema.Environment) []string {
 }
 
 // virtualService routes host+path to a workload's Service: public workloads
-// through the ingress Gateway (and the mesh), internal ones in the mesh only.
+// through the ingress Gateway (and the mesh), internal ones in the mesh
+// only, where callers reach them by the Service's own name too.
 func virtualService(meta *schema.ObjectMeta, component string, env *schema.Environment, host, path, visibility string) M {
 	gateways := []string{"mesh"}
+	hosts := []string{host, svcHost(meta.Name, meta.Namespace)}
 	if visibility == "public" {
 		gateways = []string{ingressGatewayRef(env), "mesh"}
+		hosts = hosts[:1]
 	}
 	vs := object("networking.istio.io/v1", "VirtualService", meta.Namespace, meta.Name, workloadLabels(meta, component))
 	vs["spec"] = M{
-		"hosts":    strs(host),
+		"hosts":    strs(hosts...),
 		"gateways": strs(gateways...),
 		"http": []any{M{
 			"name":    "default",
@@ -58,14 +61,34 @@ func destinationRule(meta *schema.ObjectMeta, component string) M {
 	return dr
 }
 
-// authorizationPolicy lets only the given principals call the workload.
-func authorizationPolicy(meta *schema.ObjectMeta, component string, principals []string) M {
-	ap := object("security.istio.io/v1", "AuthorizationPolicy", meta.Namespace, meta.Name, workloadLabels(meta, component))
-	ap["spec"] = M{
+// meshCallers are who may call a workload: workloads running as one of
+// principals or in one of namespaces.
+type meshCallers struct {
+	principals []string
+	namespaces []string
+}
+
+// authorizationPolicy lets only the given callers call the workload. With
+// no callers at all it still selects the workload and allows nothing (an
+// ALLOW policy with no rules denies every request), so an unlisted caller
+// never gets in by default.
+func authorizationPolicy(meta *schema.ObjectMeta, component string, callers meshCallers) M {
+	var from []any
+	if len(callers.principals) > 0 {
+		from = append(from, M{"source": M{"principals": strs(callers.principals...)}})
+	}
+	if len(callers.namespaces) > 0 {
+		from = append(from, M{"source": M{"namespaces": strs(callers.namespaces...)}})
+	}
+	spec := M{
 		"selector": M{"matchLabels": M{LabelName: meta.Name}},
 		"action":   "ALLOW",
-		"rules":    []any{M{"from": []any{M{"source": M{"principals": strs(principals...)}}}}},
 	}
+	if len(from) > 0 {
+		spec["rules"] = []any{M{"from": from}}
+	}
+	ap := object("security.istio.io/v1", "AuthorizationPolicy", meta.Namespace, meta.Name, workloadLabels(meta, component))
+	ap["spec"] = spec
 	return ap
 }
 

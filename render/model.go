@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gitplane/gitplane/schema"
@@ -29,7 +30,7 @@ func modelObjects(in modelInput) ([]M, error) {
 	if err != nil {
 		return nil, err
 	}
-	types := gpu.Match(req)
+	types := gpu.Candidates(gpu.Types(), req, float64(env.Spec.Nodes.MaxPriceMultiple))
 	pools := nodePools(in, req, types)
 	objs := []M{
 		serviceAccount(&m.Metadata, "model", m.Spec.IAM.RoleARN),
@@ -38,7 +39,7 @@ func modelObjects(in modelInput) ([]M, error) {
 		hpa(&m.Metadata, "model", m.EffectiveReplicas(env), m.Spec.Autoscaling.TargetCPUUtilization),
 		pdb(&m.Metadata, "model"),
 		destinationRule(&m.Metadata, "model"),
-		authorizationPolicy(&m.Metadata, "model", append(ingressPrincipals(env), in.Callers...)),
+		authorizationPolicy(&m.Metadata, "model", modelCallers(in)),
 	}
 	for _, p := range pools {
 		objs = append(objs, p.object)
@@ -78,13 +79,26 @@ func modelDeployment(m *schema.Model, pools []nodePool) M {
 			"periodSeconds":    int64(10),
 			"failureThreshold": int64(120),
 		},
-		"lifecycle": M{"preStop": M{"sleep": M{"seconds": int64(preStopSeconds)}}},
-		"resources": containerResources(m.Spec.Resources),
+		"lifecycle":       M{"preStop": M{"sleep": M{"seconds": int64(preStopSeconds)}}},
+		"resources":       containerResources(m.Spec.Resources),
+		"securityContext": containerSecurity(m.Spec.Security),
+	}
+	vars := m.Spec.Env
+	var volumes []any
+	if sec := m.Spec.Security; sec.ReadOnlyRootFilesystem {
+		container["volumeMounts"] = []any{
+			M{"name": "cache", "mountPath": sec.CachePath},
+			M{"name": "tmp", "mountPath": "/tmp"},
+		}
+		volumes = []any{M{"name": "cache", "emptyDir": M{}}, M{"name": "tmp", "emptyDir": M{}}}
+		if !slices.ContainsFunc(vars, func(v schema.EnvVar) bool { return v.Name == "HF_HOME" }) {
+			vars = append(slices.Clip(vars), schema.EnvVar{Name: "HF_HOME", Value: sec.CachePath})
+		}
 	}
 	if len(m.Spec.Args) > 0 {
 		container["args"] = strs(m.Spec.Args...)
 	}
-	if env := envVars(m.Spec.Env); len(env) > 0 {
+	if env := envVars(vars); len(env) > 0 {
 		container["env"] = env
 	}
 	pod := M{
@@ -95,6 +109,9 @@ func modelDeployment(m *schema.Model, pools []nodePool) M {
 			spread(ZoneLabel, meta.Name, "ScheduleAnyway"),
 			spread("kubernetes.io/hostname", meta.Name, "ScheduleAnyway"),
 		},
+	}
+	if volumes != nil {
+		pod["volumes"] = volumes
 	}
 	if len(pools) > 0 {
 		names := make([]string, len(pools))
@@ -178,13 +195,60 @@ func hpa(meta *schema.ObjectMeta, component string, r schema.Replicas, targetCPU
 	return h
 }
 
+// pdb keeps all but one replica up during voluntary disruptions. Pods that
+// are not ready may always be evicted (unhealthyPodEvictionPolicy), so a
+// crash-looping or still-loading replica never blocks a node drain.
 func pdb(meta *schema.ObjectMeta, component string) M {
 	p := object("policy/v1", "PodDisruptionBudget", meta.Namespace, meta.Name, workloadLabels(meta, component))
 	p["spec"] = M{
-		"maxUnavailable": int64(1),
-		"selector":       M{"matchLabels": M{LabelName: meta.Name}},
+		"maxUnavailable":             int64(1),
+		"selector":                   M{"matchLabels": M{LabelName: meta.Name}},
+		"unhealthyPodEvictionPolicy": "AlwaysAllow",
 	}
 	return p
+}
+
+// containerSecurity is a container's security context: no privilege
+// escalation, no capabilities, the runtime's default seccomp profile, and
+// what the spec asks for.
+func containerSecurity(sec schema.ModelSecurity) M {
+	c := M{
+		"allowPrivilegeEscalation": false,
+		"capabilities":             M{"drop": strs("ALL")},
+		"seccompProfile":           M{"type": "RuntimeDefault"},
+	}
+	if sec.RunAsNonRoot {
+		c["runAsNonRoot"] = true
+	}
+	if sec.RunAsUser != nil {
+		c["runAsUser"] = int64(*sec.RunAsUser)
+	}
+	if sec.ReadOnlyRootFilesystem {
+		c["readOnlyRootFilesystem"] = true
+	}
+	return c
+}
+
+// modelCallers are the Istio principals and namespaces that may call a
+// Model: the Gateways routing to it, the ingress gateway when an ingress
+// route to it exists (expose.visibility public), and the in-mesh callers
+// its spec names.
+func modelCallers(in modelInput) meshCallers {
+	m := in.Model
+	var c meshCallers
+	if e := m.Spec.Expose; e != nil && e.Visibility == "public" {
+		c.principals = append(c.principals, ingressPrincipals(in.Env)...)
+	}
+	c.principals = append(c.principals, in.Callers...)
+	for _, sa := range m.Spec.Access.ServiceAccounts {
+		ns, name, _ := strings.Cut(sa, "/")
+		c.principals = append(c.principals, principal(ns, name))
+	}
+	c.namespaces = m.Spec.Access.Namespaces
+	slices.Sort(c.principals)
+	c.principals = slices.Compact(c.principals)
+	c.namespaces = slices.Compact(slices.Sorted(slices.Values(c.namespaces)))
+	return c
 }
 
 // instanceNames lists instance type names, cheapest first, for annotations.

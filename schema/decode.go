@@ -17,9 +17,15 @@ import (
 type decoder struct {
 	src  *Source
 	errs *ErrorList
+	// failed holds the paths whose value could not be decoded: they count
+	// as not written when defaults are applied.
+	failed map[string]bool
 }
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
+	if d.failed != nil {
+		d.failed[path] = true
+	}
 	*d.errs = append(*d.errs, FieldError{File: d.src.File, Line: n.Line, Col: n.Column, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -16,19 +17,21 @@ const (
 // default tags of the struct fields, then the defaults that depend on other
 // fields. Defaults depend on nothing outside the spec, so a spec read from
 // an unchanged file keeps its defaults between loads.
-func applyDefaults(s Spec) {
+// written holds the field paths the spec's file sets with a value of the
+// right type.
+func applyDefaults(s Spec, written positions) {
 	switch s := s.(type) {
 	case *Environment:
-		defaultEnvironment(s)
+		defaultEnvironment(s, written)
 	case *Model:
-		defaultModel(s)
+		defaultModel(s, written)
 	case *Gateway:
-		defaultGateway(s)
+		defaultGateway(s, written)
 	}
 }
 
-func defaultEnvironment(e *Environment) {
-	applyTagDefaults(reflect.ValueOf(&e.Spec).Elem())
+func defaultEnvironment(e *Environment, written positions) {
+	applyTagDefaults(reflect.ValueOf(&e.Spec).Elem(), "spec", written)
 	if e.Spec.Ingress.GroupName == "" {
 		e.Spec.Ingress.GroupName = "gitplane-" + e.Metadata.Name
 	}
@@ -38,16 +41,16 @@ func defaultEnvironment(e *Environment) {
 	defaultMax(e.Spec.Defaults.Replicas)
 }
 
-func defaultModel(m *Model) {
-	applyTagDefaults(reflect.ValueOf(&m.Spec).Elem())
+func defaultModel(m *Model, written positions) {
+	applyTagDefaults(reflect.ValueOf(&m.Spec).Elem(), "spec", written)
 	if m.Metadata.Namespace == "" {
 		m.Metadata.Namespace = DefaultModelNamespace
 	}
 	defaultMax(m.Spec.Replicas)
 }
 
-func defaultGateway(g *Gateway) {
-	applyTagDefaults(reflect.ValueOf(&g.Spec).Elem())
+func defaultGateway(g *Gateway, written positions) {
+	applyTagDefaults(reflect.ValueOf(&g.Spec).Elem(), "spec", written)
 	if g.Metadata.Namespace == "" {
 		g.Metadata.Namespace = DefaultGatewayNamespace
 	}
@@ -72,25 +75,30 @@ func defaultMax(r *Replicas) {
 }
 
 // applyTagDefaults sets zero-valued fields that carry a default tag, walking
-// into nested structs, set pointers and slices of structs. Capacity and
-// replicas of Models are left to the Environment (EffectiveCapacity).
-func applyTagDefaults(v reflect.Value) {
+// into nested structs, set pointers and slices of structs. A field the
+// spec's file sets (its path is in written) keeps what was written, even a
+// zero (`count: 0`, `port: 0`, `""`): validation then judges it, instead of
+// a default quietly standing in for it. Capacity and replicas of Models are
+// left to the Environment (EffectiveCapacity).
+func applyTagDefaults(v reflect.Value, path string, written positions) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if !v.IsNil() {
-			applyTagDefaults(v.Elem())
+			applyTagDefaults(v.Elem(), path, written)
 		}
 	case reflect.Slice:
 		for i := range v.Len() {
-			applyTagDefaults(v.Index(i))
+			applyTagDefaults(v.Index(i), fmt.Sprintf("%s[%d]", path, i), written)
 		}
 	case reflect.Struct:
 		for _, f := range fieldsOf(v.Type()).list {
 			fv := v.FieldByIndex(f.index)
-			if f.def != "" && fv.IsZero() && !inheritsFromEnvironment(v.Type(), f.name) {
+			p := joinPath(path, f.name)
+			_, set := written[p]
+			if f.def != "" && fv.IsZero() && !set && !inheritsFromEnvironment(v.Type(), f.name) {
 				setDefault(fv, f.def)
 			}
-			applyTagDefaults(fv)
+			applyTagDefaults(fv, p, written)
 		}
 	}
 }

@@ -189,9 +189,15 @@ func decodeSpec(doc document, errs *ErrorList) Spec {
 	}
 	src := spec.GetSource()
 	*src = Source{File: doc.file, Line: doc.node.Line, pos: positions{}}
-	d := &decoder{src: src, errs: errs}
+	d := &decoder{src: src, errs: errs, failed: map[string]bool{}}
 	d.decode(doc.node, reflect.ValueOf(spec).Elem(), "")
-	applyDefaults(spec)
+	written := make(positions, len(src.pos))
+	for p, lc := range src.pos {
+		if !d.failed[p] {
+			written[p] = lc
+		}
+	}
+	applyDefaults(spec, written)
 	return spec
 }
 

@@ -91,7 +91,7 @@ func TestLoadErrors(t *testing.T) {
 		want  []string
 	}{
 		{"unknown field", []edit{{"models/llama.yaml", "  image:", "  imagee: x\n  image:"}},
-			[]string{"models/llama.yaml:6:3: spec.imagee: unknown field \"imagee\" (known fields: image, args, env, port, healthPath, resources, capacity, replicas, autoscaling, iam, expose, environments)"}},
+			[]string{"models/llama.yaml:6:3: spec.imagee: unknown field \"imagee\" (known fields: image, args, env, port, healthPath, resources, capacity, replicas, autoscaling, iam, expose, access, security, environments)"}},
 		{"missing required image", []edit{{"models/llama.yaml", "  image: vllm/vllm-openai:v0.6.3\n", ""}},
 			[]string{"models/llama.yaml:6:3: spec.image: required field is missing"}},
 		{"wrong type port", []edit{{"models/llama.yaml", "  image:", "  port: eighty\n  image:"}},

@@ -22,6 +22,8 @@ type ModelSpec struct {
 	Autoscaling  Autoscaling    `json:"autoscaling,omitempty" doc:"Autoscaling target."`
 	IAM          IAMSpec        `json:"iam,omitempty" doc:"IAM role for the model's ServiceAccount (IRSA)."`
 	Expose       *Expose        `json:"expose,omitempty" doc:"Routes to the model from the ingress. Without it the model is reachable only inside the mesh."`
+	Access       ModelAccess    `json:"access,omitempty" doc:"Callers inside the mesh allowed to call the Model besides the Gateways that route to it (and the ingress gateway for a public Model)."`
+	Security     ModelSecurity  `json:"security,omitempty" doc:"Security settings of the model server container. Privilege escalation is always off, all capabilities dropped and the RuntimeDefault seccomp profile set."`
 	Environments []string       `json:"environments,omitempty" doc:"Environments that get this Model. Default: all."`
 }
 
@@ -51,6 +53,22 @@ type GPURequest struct {
 	Memory string `json:"memory" required:"true" doc:"Memory per GPU, read as the size GPUs are sold with: 24G and 24Gi both mean a 24 GB GPU such as the A10G (see docs/spec.md)."`
 	Count  int32  `json:"count,omitempty" default:"1" doc:"GPUs per replica."`
 	Type   string `json:"type,omitempty" enum:"t4,a10g,l4,l40s,a100,h100" doc:"GPU model; any type with enough memory when empty."`
+}
+
+// ModelAccess names the in-mesh callers of a Model: Istio admits a caller
+// whose workload runs in one of Namespaces or as one of ServiceAccounts.
+type ModelAccess struct {
+	Namespaces      []string `json:"namespaces,omitempty" doc:"Namespaces whose workloads may call the Model."`
+	ServiceAccounts []string `json:"serviceAccounts,omitempty" doc:"Service accounts (namespace/name) that may call the Model."`
+}
+
+// ModelSecurity is what a model image needs from its container's security
+// context.
+type ModelSecurity struct {
+	RunAsNonRoot           bool   `json:"runAsNonRoot,omitempty" doc:"Refuse to start the container as root (set it when the image has a non-root user)."`
+	RunAsUser              *int32 `json:"runAsUser,omitempty" doc:"User ID the server runs as."`
+	ReadOnlyRootFilesystem bool   `json:"readOnlyRootFilesystem,omitempty" doc:"Mount the root filesystem read-only; cachePath and /tmp get writable emptyDir volumes."`
+	CachePath              string `json:"cachePath,omitempty" default:"/cache" doc:"With readOnlyRootFilesystem: the writable folder for model weights and compilation caches (HF_HOME points at it)."`
 }
 
 // Replicas bounds a workload's replica count.

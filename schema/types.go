@@ -105,6 +105,7 @@ type NodesSpec struct {
 	SecurityGroupSelector map[string]string `json:"securityGroupSelector" required:"true" doc:"Tags selecting the nodes' security groups."`
 	AMIAlias              string            `json:"amiAlias,omitempty" default:"al2023@latest" doc:"AMI alias, e.g. al2023@latest or bottlerocket@latest."`
 	RootVolumeSize        string            `json:"rootVolumeSize,omitempty" default:"200Gi" doc:"Root EBS volume size; model weights need room."`
+	MaxPriceMultiple      int32             `json:"maxPriceMultiple,omitempty" default:"3" doc:"A Model's NodePools allow only instance types costing at most this many times the cheapest type it fits on (on-demand list price), and with no more GPUs than the fewest that fit: a spot shortage cannot launch an 8-GPU instance for a 1-GPU Model."`
 }
 
 // GitSpec names the branch an Environment follows.

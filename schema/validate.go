@@ -142,6 +142,9 @@ func validateNodes(src *Source, n NodesSpec, errs *ErrorList) {
 		errs.errAt(src, "spec.nodes.amiAlias", "%q is not an AMI alias (family@version, like al2023@latest or bottlerocket@latest)", n.AMIAlias)
 	}
 	checkQuantity(src, "spec.nodes.rootVolumeSize", n.RootVolumeSize, errs)
+	if n.MaxPriceMultiple < 1 || n.MaxPriceMultiple > 100 {
+		errs.errAt(src, "spec.nodes.maxPriceMultiple", "must be between 1 and 100")
+	}
 }
 
 func validateOverlay(fsys fs.FS, src *Source, dir string, errs *ErrorList) {

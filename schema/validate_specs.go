@@ -18,6 +18,7 @@ func validateModel(m *Model, envs map[string]*Environment, errs *ErrorList) {
 		errs.errAt(src, "spec.image", "%q is not an image reference", s.Image)
 	}
 	validatePort(src, "spec.port", s.Port, errs)
+	validateUnreservedPort(src, "spec.port", s.Port, errs)
 	if !strings.HasPrefix(s.HealthPath, "/") {
 		errs.errAt(src, "spec.healthPath", "must start with /")
 	}
@@ -38,11 +39,52 @@ func validateModel(m *Model, envs map[string]*Environment, errs *ErrorList) {
 			errs.errAt(src, "spec.expose.path", "must start with /")
 		}
 	}
+	validateAccess(src, s.Access, errs)
+	validateSecurity(src, s.Security, errs)
+}
+
+func validateAccess(src *Source, a ModelAccess, errs *ErrorList) {
+	for i, ns := range a.Namespaces {
+		for _, msg := range validation.IsDNS1123Label(ns) {
+			errs.errAt(src, fmt.Sprintf("spec.access.namespaces[%d]", i), "%q is not a namespace name: %s", ns, msg)
+		}
+	}
+	for i, sa := range a.ServiceAccounts {
+		p := fmt.Sprintf("spec.access.serviceAccounts[%d]", i)
+		ns, name, ok := strings.Cut(sa, "/")
+		if !ok || len(validation.IsDNS1123Label(ns)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
+			errs.errAt(src, p, "%q is not namespace/name of a service account", sa)
+		}
+	}
+}
+
+func validateSecurity(src *Source, s ModelSecurity, errs *ErrorList) {
+	if u := s.RunAsUser; u != nil && *u < 0 {
+		errs.errAt(src, "spec.security.runAsUser", "must not be negative")
+	}
+	if u := s.RunAsUser; u != nil && *u == 0 && s.RunAsNonRoot {
+		errs.errAt(src, "spec.security.runAsUser", "0 is root, and runAsNonRoot is set")
+	}
+	if !strings.HasPrefix(s.CachePath, "/") || s.CachePath == "/" || s.CachePath == "/tmp" {
+		errs.errAt(src, "spec.security.cachePath", "must be an absolute path other than / and /tmp")
+	}
 }
 
 func validatePort(src *Source, p string, port int32, errs *ErrorList) {
 	if port < 1 || port > 65535 {
 		errs.errAt(src, p, "must be between 1 and 65535")
+	}
+}
+
+// Istio's sidecar listens on 15000-15090 (admin, outbound, inbound,
+// health, telemetry) in every pod of the mesh.
+const reservedPortsLow, reservedPortsHigh = 15000, 15090
+
+// validateUnreservedPort rejects the ports the platform's sidecar holds in
+// the workload's pod.
+func validateUnreservedPort(src *Source, p string, port int32, errs *ErrorList) {
+	if port >= reservedPortsLow && port <= reservedPortsHigh {
+		errs.errAt(src, p, "%d is reserved by Istio's sidecar (%d-%d)", port, reservedPortsLow, reservedPortsHigh)
 	}
 }
 

@@ -130,3 +130,43 @@ func Match(r Request) []InstanceType {
 	}
 	return out
 }
+
+// DefaultMaxPriceMultiple is how many times the cheapest fitting type's
+// price a NodePool may pay by default.
+const DefaultMaxPriceMultiple = 3
+
+// Candidates returns the types of types (cheapest first) a replica may be
+// launched on: those it fits on, with no more GPUs than the fewest that fit
+// (a 1-GPU replica does not get an 8-GPU p5.48xlarge), and costing at most
+// maxPriceMultiple times the cheapest remaining type's on-demand price.
+// When spot capacity of the cheap types is short Karpenter launches the
+// next cheapest allowed type, so this bounds what a shortage can cost.
+func Candidates(types []InstanceType, r Request, maxPriceMultiple float64) []InstanceType {
+	var fit []InstanceType
+	fewest := int32(0)
+	for _, t := range types {
+		if t.Fits(r) {
+			fit = append(fit, t)
+			if fewest == 0 || t.GPUs < fewest {
+				fewest = t.GPUs
+			}
+		}
+	}
+	var out []InstanceType
+	cheapest := 0.0
+	for _, t := range fit {
+		if t.GPUs == fewest && t.OnDemandUSD > 0 && (cheapest == 0 || t.OnDemandUSD < cheapest) {
+			cheapest = t.OnDemandUSD
+		}
+	}
+	for _, t := range fit {
+		if t.GPUs != fewest {
+			continue
+		}
+		if maxPriceMultiple > 0 && cheapest > 0 && t.OnDemandUSD > cheapest*maxPriceMultiple {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,80 @@
+package schema_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gitplane/gitplane/schema"
+)
+
+// TestExplicitValuesAreNotDefaults: a value the file sets, even a zero or
+// an empty string, is judged as written; the default does not stand in
+// for it.
+func TestExplicitValuesAreNotDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		edits []edit
+		want  []string
+	}{
+		{"gpu count 0", []edit{{"models/llama.yaml", "      memory: 24Gi", "      memory: 24Gi\n      count: 0"}},
+			[]string{"models/llama.yaml:10:14: spec.resources.gpu.count: must be between 1 and 8"}},
+		{"target CPU 0", []edit{{"models/llama.yaml", "  image:", "  autoscaling: {targetCPUUtilization: 0}\n  image:"}},
+			[]string{"models/llama.yaml:6:39: spec.autoscaling.targetCPUUtilization: must be between 1 and 100"}},
+		{"port 0", []edit{{"models/llama.yaml", "  image:", "  port: 0\n  image:"}},
+			[]string{"models/llama.yaml:6:9: spec.port: must be between 1 and 65535"}},
+		{"empty health path", []edit{{"models/llama.yaml", "  image:", "  healthPath: \"\"\n  image:"}},
+			[]string{"models/llama.yaml:6:15: spec.healthPath: must start with /"}},
+		{"empty AMI alias", []edit{{"envs/staging.yaml", "    role: NodeRole", "    role: NodeRole\n    amiAlias: \"\""}},
+			[]string{`envs/staging.yaml:16:15: spec.nodes.amiAlias: "" is not an AMI alias (family@version, like al2023@latest or bottlerocket@latest)`}},
+		{"price multiple 0", []edit{{"envs/staging.yaml", "    role: NodeRole", "    role: NodeRole\n    maxPriceMultiple: 0"}},
+			[]string{"envs/staging.yaml:16:23: spec.nodes.maxPriceMultiple: must be between 1 and 100"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := baseFiles()
+			for _, e := range tt.edits {
+				if !strings.Contains(string(files[e.file]), e.old) {
+					t.Fatalf("edit: %q not in %s", e.old, e.file)
+				}
+				files[e.file] = []byte(strings.Replace(string(files[e.file]), e.old, e.new, 1))
+			}
+			_, err := schema.Parse(files)
+			var list schema.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("want an ErrorList, got %v", err)
+			}
+			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
+				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
+			}
+		})
+	}
+}
+
+// TestModelSpecChecks: reserved ports, in-mesh callers and the security
+// context are checked where they are written.
+func TestModelSpecChecks(t *testing.T) {
+	for _, tt := range []struct {
+		name, add string
+		want      []string
+	}{
+		{"Istio's sidecar port", "  port: 15006\n", []string{"models/llama.yaml:6:9: spec.port: 15006 is reserved by Istio's sidecar (15000-15090)"}},
+		{"callers", "  access:\n    namespaces: [search, Bad_NS]\n    serviceAccounts: [search/api, nobody]\n", []string{
+			`models/llama.yaml:7:26: spec.access.namespaces[1]: "Bad_NS" is not a namespace name: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+			`models/llama.yaml:8:35: spec.access.serviceAccounts[1]: "nobody" is not namespace/name of a service account`}},
+		{"root with runAsNonRoot", "  security: {runAsNonRoot: true, runAsUser: 0}\n", []string{"models/llama.yaml:6:45: spec.security.runAsUser: 0 is root, and runAsNonRoot is set"}},
+		{"cache path", "  security: {readOnlyRootFilesystem: true, cachePath: tmp}\n", []string{"models/llama.yaml:6:55: spec.security.cachePath: must be an absolute path other than / and /tmp"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := baseFiles()
+			files["models/llama.yaml"] = []byte(strings.Replace(string(files["models/llama.yaml"]), "  image:", tt.add+"  image:", 1))
+			_, err := schema.Parse(files)
+			var list schema.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("want an ErrorList, got %v", err)
+			}
+			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
+				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
+			}
+		})
+	}
+}
