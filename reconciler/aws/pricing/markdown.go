@@ -11,17 +11,18 @@ import (
 func (c CostChange) Markdown(source string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#### Estimated GPU cost: %s\n\n", c.Env)
-	b.WriteString("| Model | Capacity | Instance | Replicas | $/month before | $/month after | Δ $/month (max) |\n")
-	b.WriteString("|---|---|---|---|---:|---:|---:|\n")
+	b.WriteString("| Model | Capacity | Instance (price) | Replicas | $/month before | $/month after | Δ $/month (max) | worst case $/h (max) |\n")
+	b.WriteString("|---|---|---|---|---:|---:|---:|---:|\n")
 	for _, m := range c.Models {
 		if !m.Changed() {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", m.Key, capacity(m), instance(m),
-			replicas(m), monthly(m.Before), monthly(m.After), delta(expected(m.Before).MonthlyMax, expected(m.After).MonthlyMax))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", m.Key, capacity(m), instance(m),
+			replicas(m), monthly(m.Before), monthly(m.After), delta(expected(m.Before).MonthlyMax, expected(m.After).MonthlyMax), worst(m.After))
 	}
-	fmt.Fprintf(&b, "| **Total** | | | | %s | %s | %s |\n\n", span(c.Before), span(c.After), delta(c.Before.MonthlyMax, c.After.MonthlyMax))
-	fmt.Fprintf(&b, "Unchanged Models are not listed. One node per replica, %d hours a month. Prices: %s.\n", HoursPerMonth, source)
+	fmt.Fprintf(&b, "| **Total** | | | | %s | %s | %s | |\n\n", span(c.Before), span(c.After), delta(c.Before.MonthlyMax, c.After.MonthlyMax))
+	fmt.Fprintf(&b, "Unchanged Models are not listed. One node per replica, %d hours a month. "+
+		"Worst case: every replica on the dearest instance type the NodePools allow. Prices: %s.\n", HoursPerMonth, source)
 	return b.String()
 }
 
@@ -35,7 +36,10 @@ func (e EnvironmentCost) Text() string {
 			fmt.Fprintf(&b, "  %s\n", m.Note)
 		}
 		if m.Expected.InstanceType != "" {
-			fmt.Fprintf(&b, "  expected  %-14s %s/h  %s/month\n", m.Expected.InstanceType, hourly(m.Expected), span(m.Expected))
+			fmt.Fprintf(&b, "  expected  %-14s %s/h  %s/month  (%s)\n", m.Expected.InstanceType, hourly(m.Expected), span(m.Expected), m.Basis)
+		}
+		if m.Worst.InstanceType != "" {
+			fmt.Fprintf(&b, "  worst     %-14s %s/h at max replicas\n", m.Worst.InstanceType, usd(m.Worst.HourlyMax))
 		}
 		if m.Spot.InstanceType != "" {
 			fmt.Fprintf(&b, "  spot      %-14s %s/h  %s/month\n", m.Spot.InstanceType, hourly(m.Spot), span(m.Spot))
@@ -63,7 +67,20 @@ func capacity(m ModelChange) string {
 }
 
 func instance(m ModelChange) string {
-	return pair(m, func(c *ModelCost) string { return cmpOr(c.Expected.InstanceType, "—") })
+	return pair(m, func(c *ModelCost) string {
+		if c.Expected.InstanceType == "" {
+			return "—"
+		}
+		return c.Expected.InstanceType + " (" + c.Basis + ")"
+	})
+}
+
+// worst is the after side's worst-case hourly cost at max replicas.
+func worst(m *ModelCost) string {
+	if m == nil || m.Worst.InstanceType == "" {
+		return "—"
+	}
+	return usd(m.Worst.HourlyMax) + " (" + m.Worst.InstanceType + ")"
 }
 
 func replicas(m ModelChange) string {
