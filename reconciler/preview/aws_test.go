@@ -49,7 +49,7 @@ func TestAWSChecks(t *testing.T) {
 		"models/llama-3-8b",
 		"ai-gateway/ai",
 		"#### Estimated GPU cost: staging",
-		"| speech/whisper-large | spot | g4dn.xlarge | 1–3 → 1–4 | $146–$438 | $146–$584 | +$146 |",
+		"| speech/whisper-large | spot | g4dn.xlarge (spot) | 1–3 → 1–4 | $146–$438 | $146–$584 | +$146 | $0.8 (g4dn.xlarge) |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("preview lacks %q:\n%s", want, md)
