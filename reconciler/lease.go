@@ -35,7 +35,7 @@ func (e *BusyError) Error() string {
 
 // ErrLeaseLost is the cause of a Lock's context ending because the Lease
 // could not be renewed in time or another run took it.
-var ErrLeaseLost = errors.New("lost the Environment's Lease")
+var ErrLeaseLost = errors.New("lost the Lease")
 
 // lockKey marks a context whose holder holds env's Lease through engine e.
 type lockKey struct {
@@ -231,13 +231,16 @@ func (l *heldLease) renew(ctx context.Context) {
 		if err == nil {
 			continue
 		}
-		_, _, stillHeld := heldBy(l.lease, l.e.opts.Clock.Now())
-		if errors.Is(err, ErrLeaseLost) || !stillHeld {
-			l.e.opts.Logger.Warn("lost the Lease; stopping the sync", "env", l.env, "error", err)
-			l.cancel(fmt.Errorf("%w: Environment %s: %v", ErrLeaseLost, l.env, err))
-			return
+		if _, _, held := heldBy(l.lease, l.e.opts.Clock.Now()); held && !errors.Is(err, ErrLeaseLost) {
+			l.e.opts.Logger.Warn("renewing the Lease failed; retrying", "env", l.env, "error", err)
+			continue
 		}
-		l.e.opts.Logger.Warn("renewing the Lease failed; retrying", "env", l.env, "error", err)
+		if !errors.Is(err, ErrLeaseLost) {
+			err = fmt.Errorf("%w of Environment %s: it expired before it could be renewed: %w", ErrLeaseLost, l.env, err)
+		}
+		l.e.opts.Logger.Warn("lost the Lease; stopping the sync", "env", l.env, "error", err)
+		l.cancel(err)
+		return
 	}
 }
 
@@ -255,7 +258,7 @@ func (l *heldLease) renewOnce(ctx context.Context) error {
 			if cur != nil && cur.Spec.HolderIdentity != nil {
 				holder = *cur.Spec.HolderIdentity
 			}
-			return fmt.Errorf("%w: now held by %s", ErrLeaseLost, holder)
+			return fmt.Errorf("%w of Environment %s: it is now held by %s", ErrLeaseLost, l.env, holder)
 		}
 		l.lease = cur
 		return l.renewOnce(ctx)
