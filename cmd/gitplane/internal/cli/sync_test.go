@@ -160,7 +160,9 @@ func TestApplyWhileAnotherRunSyncs(t *testing.T) {
 	if _, err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{})
+	})
 
 	code, stdout, stderr := run(t, "apply", copySpecs(t), "--env", "staging", "--kubeconfig", testenv.Kubeconfig(t, cfg))
 	if code != ExitFailure || !strings.Contains(stderr, "Environment staging is being synced by ci-run-42 since ") || stdout != "" {
