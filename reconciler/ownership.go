@@ -101,9 +101,10 @@ func (e *ReservedError) Error() string {
 	return fmt.Sprintf("%d rendered object(s) collide with gitplane's own objects:\n  %s", len(e.Objects), strings.Join(e.Objects, "\n  "))
 }
 
-// checkReserved rejects, all at once, the rendered objects that collide
-// with gitplane's own.
-func checkReserved(objs []*unstructured.Unstructured) error {
+// CheckReserved rejects, all at once (*ReservedError), the rendered objects
+// that collide with gitplane's own. Plan calls it first; callers that take
+// the Lease before planning call it before, to write nothing at all.
+func CheckReserved(objs []*unstructured.Unstructured) error {
 	var bad []string
 	for _, o := range objs {
 		ref := RefOf(o)

@@ -38,7 +38,7 @@ type PlanRequest struct {
 // deleted. Rendered objects that collide with gitplane's own
 // (*ReservedError) stop it at once. It writes nothing.
 func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
-	if err := checkReserved(req.Objects); err != nil {
+	if err := CheckReserved(req.Objects); err != nil {
 		return nil, err
 	}
 	start := time.Now()

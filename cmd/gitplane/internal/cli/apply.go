@@ -46,6 +46,9 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			if err != nil {
 				return err
 			}
+			if err := reconciler.CheckReserved(desired.objects); err != nil {
+				return err
+			}
 			ctx := cmd.Context()
 			if !f.dryRun {
 				// Held from plan to health: no other apply or serve syncs
