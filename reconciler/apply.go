@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,25 +46,38 @@ func (e *ApplyError) Error() string {
 	return fmt.Sprintf("%d objects failed:\n  %s", len(msgs), strings.Join(msgs, "\n  "))
 }
 
-// Apply carries out a plan: it records the union of old and new objects in
-// the inventory (so nothing created can be forgotten if the sync is cut
-// short), applies in stages — CRDs and Namespaces, other cluster-scoped
-// objects, namespaced objects — with bounded parallelism inside a stage,
-// prunes, records the final inventory and, when asked, waits for health.
-// Unchanged objects cost no request; a plan without changes writes nothing.
-// The returned plan is a copy with each change's outcome (diff from the
+// Apply carries out a plan: it takes the Environment's Lease (unless ctx
+// comes from Lock) when it has something to write, records the union of old
+// and new objects in the inventory (so nothing created can be forgotten if
+// the sync is cut short), applies in stages — CRDs and Namespaces, other
+// cluster-scoped objects, namespaced objects — with bounded parallelism
+// inside a stage, prunes what is still the Environment's, records the final
+// inventory and, when asked, waits for health. Unchanged objects cost no
+// request; a plan without changes writes nothing. A plan holding another
+// Environment's objects is refused (*ForeignError) before any write. The
+// returned plan is a copy with each change's outcome (diff from the
 // server's answer, error).
 func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Plan, error) {
 	out := *plan
 	out.Changes = append([]Change(nil), plan.Changes...)
-	rendered := renderedInventory(&out)
+	if err := foreignError(&out); err != nil {
+		return &out, err
+	}
+	env := plan.Environment
+	rendered := inventoryEdit{add: renderedInventory(&out)}
+	if !opts.DryRun && writes(&out, rendered) && !e.holds(ctx, env) {
+		lctx, release, err := e.Lock(ctx, env)
+		if err != nil {
+			return &out, err
+		}
+		defer release()
+		ctx = lctx
+	}
 	stored := plan.Inventory
 	if !opts.DryRun {
-		if union := stored.Union(rendered); !union.Equal(stored) {
-			if err := e.writeInventory(ctx, plan.Environment, union); err != nil {
-				return &out, err
-			}
-			stored = union
+		var err error
+		if stored, err = e.updateInventory(ctx, env, stored, rendered); err != nil {
+			return &out, err
 		}
 	}
 	var (
@@ -75,6 +89,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 			return
 		}
 		c.setError(err)
+		c.refused = isObjection(err)
 		mu.Lock()
 		failed = append(failed, *c)
 		mu.Unlock()
@@ -85,26 +100,57 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 		}
 	}
 	deleted := e.prune(ctx, &out, opts.DryRun, record)
-	if err := ctx.Err(); err != nil {
-		return &out, fmt.Errorf("sync of %s interrupted: %w", plan.Environment, err)
+	if ctx.Err() != nil {
+		return &out, fmt.Errorf("sync of %s interrupted: %w", env, context.Cause(ctx))
 	}
 	if !opts.DryRun {
-		final := stored.Union(rendered).without(deleted).WithObserved(observations(&out))
-		if !final.Equal(stored) {
-			if err := e.writeInventory(ctx, plan.Environment, final); err != nil {
-				return &out, err
-			}
+		if _, err := e.updateInventory(ctx, env, stored, finalEdit(&out, plan.Inventory, deleted)); err != nil {
+			return &out, err
 		}
 	}
 	if len(failed) > 0 {
 		return &out, &ApplyError{Failed: failed}
 	}
 	if opts.Wait > 0 && !opts.DryRun {
-		if err := e.Wait(ctx, plan.Environment, desiredObjects(&out), opts.Wait); err != nil {
+		if err := e.Wait(ctx, env, desiredObjects(&out), opts.Wait); err != nil {
 			return &out, err
 		}
 	}
 	return &out, nil
+}
+
+// writes reports whether applying the plan writes anything: objects, or the
+// inventory (objects to record, or not-owned ones to drop).
+func writes(plan *Plan, rendered inventoryEdit) bool {
+	if plan.HasChanges() || !rendered.on(plan.Inventory).Equal(plan.Inventory) {
+		return true
+	}
+	return slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Guard == GuardNotOwned })
+}
+
+// finalEdit is what the sync leaves in the inventory: the rendered objects
+// and what it observed of those it applied, without what it deleted, the
+// objects that turned out not to be the Environment's, and the objects the
+// server refused that were not the Environment's before (an object whose
+// apply failed on a conflict is someone else's). Objects whose outcome is
+// unknown (the request was cut off) stay: prune checks the live object.
+func finalEdit(plan *Plan, base Inventory, deleted []Ref) inventoryEdit {
+	add := NewInventory()
+	remove := slices.Clone(deleted)
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		switch {
+		case c.Action == ActionDelete:
+			if c.Guard == GuardNotOwned {
+				remove = append(remove, c.Ref)
+			}
+		case c.refused && !ownedBefore(c, base, plan.Environment):
+			remove = append(remove, c.Ref)
+		default:
+			add.refs[c.Ref.ID()] = c.Ref
+		}
+	}
+	return inventoryEdit{add: add.WithObserved(observations(plan)), remove: remove}
 }
 
 // applyStage applies the stage's created and configured objects in
@@ -115,7 +161,7 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 	var crds []*unstructured.Unstructured
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
-		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionConfigure) {
+		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
 			continue
 		}
 		if c.Ref.Kind == "CustomResourceDefinition" {
@@ -127,8 +173,8 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 		})
 	}
 	_ = g.Wait()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sync of %s interrupted: %w", plan.Environment, err)
+	if ctx.Err() != nil {
+		return fmt.Errorf("sync of %s interrupted: %w", plan.Environment, context.Cause(ctx))
 	}
 	if len(crds) > 0 && !opts.DryRun {
 		if err := e.waitEstablished(ctx, crds); err != nil {

@@ -25,7 +25,7 @@ type applyCall struct {
 // overridden; any other conflict is returned as a *ConflictError.
 func (e *Engine) applyOne(ctx context.Context, obj *unstructured.Unstructured, call applyCall) (*unstructured.Unstructured, error) {
 	ref := RefOf(obj)
-	ri, err := e.resource(ref)
+	ri, err := e.resource(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -48,13 +48,14 @@ func (e *Engine) applyOne(ctx context.Context, obj *unstructured.Unstructured, c
 	return out, err
 }
 
-// deleteOne deletes an object; an object already gone is not an error.
-func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionPropagation, dryRun bool) error {
-	ri, err := e.resource(ref)
+// deleteOne deletes an object, when given only if it still satisfies the
+// preconditions; an object already gone is not an error.
+func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionPropagation, dryRun bool, pre *metav1.Preconditions) error {
+	ri, err := e.resource(ctx, ref)
 	if err != nil {
 		return err
 	}
-	opts := metav1.DeleteOptions{PropagationPolicy: &policy}
+	opts := metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: pre}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
@@ -72,7 +73,7 @@ func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionP
 // once and the garbage collector removes the old one's dependents (a
 // Deployment's ReplicaSets), as kubectl replace --force does.
 func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstructured, error) {
-	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, false); err != nil {
+	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, false, nil); err != nil {
 		return nil, fmt.Errorf("deleting %s to recreate it: %w", c.Ref, err)
 	}
 	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {

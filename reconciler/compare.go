@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -19,18 +20,74 @@ import (
 // AnnotationAppliedHash records, on every object gitplane applies, a hash of
 // the object as rendered. When the live object carries the hash of the
 // current render and its fields still hold the rendered values, the object is
-// unchanged and no request is needed to prove it.
+// unchanged and no request is needed to prove it. A Secret's hash leaves its
+// values out (see secretHashed): the annotation says nothing about them.
 const AnnotationAppliedHash = "gitplane.dev/applied-hash"
 
 // desiredHash hashes the rendered object: every key and value, maps in
-// key order, so equal objects hash equally.
+// key order, so equal objects hash equally; for a Secret, everything but
+// the values.
 func desiredHash(o *unstructured.Unstructured) (string, error) {
+	v := o.Object
+	if isSecret(RefOf(o)) {
+		v = secretHashed(o.Object)
+	}
+	return structuralHash(RefOf(o), v)
+}
+
+func structuralHash(ref Ref, v map[string]any) (string, error) {
 	h := sha256.New()
-	if err := hashValue(h, o.Object); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", RefOf(o), err)
+	if err := hashValue(h, v); err != nil {
+		return "", fmt.Errorf("hashing %s: %w", ref, err)
 	}
 	sum := h.Sum(nil)
 	return hex.EncodeToString(sum[:16]), nil
+}
+
+// secretHashed is what a Secret's hash covers: the object with every value
+// of data and stringData left out, the keys kept. An unkeyed hash of the
+// values would let anyone who can read the annotation (metadata reaches
+// further than Secret values: kube-state-metrics, backups, audit logs) test
+// guesses of weak values offline. Without them the hash cannot prove a
+// Secret unchanged, so a Secret's values are always compared with the live
+// ones (compareObject).
+func secretHashed(obj map[string]any) map[string]any {
+	out := maps.Clone(obj)
+	for _, field := range []string{"data", "stringData"} {
+		m, ok := obj[field].(map[string]any)
+		if !ok {
+			continue
+		}
+		keys := make(map[string]any, len(m))
+		for k := range m {
+			keys[k] = nil
+		}
+		out[field] = keys
+	}
+	return out
+}
+
+// comparable is the rendered object as holds should compare it with the
+// live one: a Secret's stringData is encoded into data, where the API
+// server stores it (stringData wins over data for the same key).
+func comparable(ref Ref, o *unstructured.Unstructured) map[string]any {
+	sd, ok := o.Object["stringData"].(map[string]any)
+	if !isSecret(ref) || !ok {
+		return o.Object
+	}
+	out := maps.Clone(o.Object)
+	data, _ := o.Object["data"].(map[string]any)
+	data = maps.Clone(data)
+	if data == nil {
+		data = map[string]any{}
+	}
+	for k, v := range sd {
+		s, _ := v.(string)
+		data[k] = base64.StdEncoding.EncodeToString([]byte(s))
+	}
+	out["data"] = data
+	delete(out, "stringData")
+	return out
 }
 
 // hashValue feeds a JSON-like value to h with type tags and lengths, so

@@ -2,8 +2,12 @@ package reconciler
 
 import (
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -14,6 +18,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+	"k8s.io/utils/clock"
 )
 
 // FieldManager is the server-side apply field manager gitplane applies as.
@@ -39,6 +44,16 @@ type Options struct {
 	// plans (for long-running callers such as serve): a plan of an
 	// unchanged cluster then sends no request. Call Close when done.
 	Watch bool
+	// Identity names this Engine as the holder of an Environment's Lease
+	// ("Environment prod is being synced by <Identity> since ...");
+	// unique per Engine. Default: host name, process id and a random
+	// suffix.
+	Identity string
+	// LeaseDuration is how long a Lease not renewed stays held (a sync
+	// renews it every third of that). Default 60s.
+	LeaseDuration time.Duration
+	// Clock tells the time for Leases; default the real clock.
+	Clock clock.WithTicker
 }
 
 // DefaultBackoff retries for about 12 seconds in all.
@@ -53,7 +68,25 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.LeaseDuration = cmp.Or(o.LeaseDuration, 60*time.Second)
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Identity == "" {
+		o.Identity = defaultIdentity()
+	}
 	return o
+}
+
+// defaultIdentity is "host (pid 4242, 9f86d081)".
+func defaultIdentity() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown host"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s (pid %d, %s)", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // Engine plans and applies rendered objects to one cluster. It is the only
@@ -66,6 +99,11 @@ type Engine struct {
 	opts   Options
 	hashes hashCache
 	watch  *watchCache // nil unless Options.Watch
+
+	leaseMu sync.Mutex
+	held    map[string]time.Time // Environments whose Lease this Engine holds, since when
+
+	discoMu sync.Mutex // one discovery refresh at a time (see restMapping)
 }
 
 // New returns an Engine for the cluster cfg points at. Client-side rate
@@ -101,5 +139,6 @@ func New(cfg *rest.Config, opts Options) (*Engine, error) {
 		disco:  cached,
 		mapper: restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		opts:   opts.withDefaults(),
+		held:   map[string]time.Time{},
 	}, nil
 }

@@ -135,26 +135,27 @@ func IsHealthError(err error) bool {
 
 // waitEstablished waits until the CRDs are established, so objects of their
 // kinds can be applied in the next stage.
-func (e *Engine) waitEstablished(ctx context.Context, crds []*unstructured.Unstructured) error {
-	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	for _, crd := range crds {
+func (e *Engine) waitEstablished(ctx context.Context, objs []*unstructured.Unstructured) error {
+	for _, crd := range objs {
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			live, err := e.client.Resource(gvr).Get(ctx, crd.GetName(), metav1.GetOptions{})
-			if err != nil {
-				return false, nil
-			}
-			conds, _, _ := unstructured.NestedSlice(live.Object, "status", "conditions")
-			for _, c := range conds {
-				m, _ := c.(map[string]any)
-				if m["type"] == "Established" && m["status"] == "True" {
-					return true, nil
-				}
-			}
-			return false, nil
+			live, err := e.client.Resource(crds).Get(ctx, crd.GetName(), metav1.GetOptions{})
+			return err == nil && crdEstablished(live), nil
 		})
 		if err != nil {
 			return fmt.Errorf("CRD %s not established: %w", crd.GetName(), err)
 		}
 	}
 	return nil
+}
+
+// crdEstablished reports whether a CRD's Established condition is True.
+func crdEstablished(crd *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" {
+			return m["status"] == "True"
+		}
+	}
+	return false
 }

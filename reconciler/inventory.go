@@ -19,6 +19,9 @@ import (
 type Inventory struct {
 	refs     map[ID]Ref
 	observed map[ID]Observed
+	// resourceVersion is the stored ConfigMap's, as read or last written
+	// ("" when none exists): writes are conditional on it.
+	resourceVersion string
 }
 
 // Observed is what an object looked like right after gitplane last applied
@@ -91,7 +94,7 @@ func (inv Inventory) Union(b Inventory) Inventory {
 
 // clone copies the inventory.
 func (inv Inventory) clone() Inventory {
-	out := Inventory{refs: maps.Clone(inv.refs), observed: maps.Clone(inv.observed)}
+	out := Inventory{refs: maps.Clone(inv.refs), observed: maps.Clone(inv.observed), resourceVersion: inv.resourceVersion}
 	if out.refs == nil {
 		out.refs = map[ID]Ref{}
 	}
@@ -124,7 +127,7 @@ func (inv Inventory) Minus(b Inventory) []Ref {
 }
 
 // Equal reports whether both hold the same objects at the same versions,
-// with the same observations.
+// with the same observations (wherever they are stored).
 func (inv Inventory) Equal(b Inventory) bool {
 	if len(inv.refs) != len(b.refs) || len(inv.observed) != len(b.observed) {
 		return false

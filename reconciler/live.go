@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/metadata"
 )
 
 // LabelEnvironment selects the objects gitplane rendered for an Environment
@@ -22,8 +23,8 @@ const LabelEnvironment = "gitplane.dev/environment"
 
 // resource returns the client for the Ref's kind and namespace. A kind the
 // server does not serve yields a meta.NoKindMatchError.
-func (e *Engine) resource(ref Ref) (dynamic.ResourceInterface, error) {
-	m, err := e.mapper.RESTMapping(schema.GroupKind{Group: ref.Group, Kind: ref.Kind}, ref.Version)
+func (e *Engine) resource(ctx context.Context, ref Ref) (dynamic.ResourceInterface, error) {
+	m, err := e.restMapping(ctx, ref.GVK())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
@@ -130,7 +131,7 @@ func (e *Engine) eachKind(ctx context.Context, gvks map[schema.GroupVersionKind]
 	g.SetLimit(e.opts.Concurrency)
 	for gvk := range gvks {
 		g.Go(func() error {
-			m, err := e.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			m, err := e.restMapping(ctx, gvk)
 			if meta.IsNoMatchError(err) {
 				return nil
 			}
@@ -179,9 +180,43 @@ func stringsToAny(m map[string]string) map[string]any {
 	return out
 }
 
+// metadataWithFields is metadataObject with the managedFields, which say
+// who applied the object.
+func metadataWithFields(gvk schema.GroupVersionKind, m *metav1.ObjectMeta) *unstructured.Unstructured {
+	u := metadataObject(gvk, m)
+	u.SetManagedFields(m.ManagedFields)
+	return u
+}
+
+// getMeta reads one object's metadata, managedFields included; nil when it
+// does not exist. A Secret's values are never read.
+func (e *Engine) getMeta(ctx context.Context, ref Ref) (*unstructured.Unstructured, error) {
+	m, err := e.restMapping(ctx, ref.GVK())
+	if meta.IsNoMatchError(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	var ri metadata.ResourceInterface = e.meta.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		ri = e.meta.Resource(m.Resource).Namespace(ref.Namespace)
+	}
+	pom, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*metav1.PartialObjectMetadata, error) {
+		return ri.Get(ctx, ref.Name, metav1.GetOptions{})
+	})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	return metadataWithFields(ref.GVK(), &pom.ObjectMeta), nil
+}
+
 // getLive reads one object; nil when it does not exist.
 func (e *Engine) getLive(ctx context.Context, ref Ref) (*unstructured.Unstructured, error) {
-	ri, err := e.resource(ref)
+	ri, err := e.resource(ctx, ref)
 	if meta.IsNoMatchError(err) {
 		return nil, nil
 	}

@@ -11,11 +11,31 @@ import (
 type Action string
 
 // The actions of a Plan, named as kubectl and Flux report them.
+// ActionTakeOver applies an object that exists in the cluster but is not
+// managed by this Environment (created by hand or by another tool): apply
+// labels it and takes the fields gitplane sets.
 const (
 	ActionCreate    Action = "created"
+	ActionTakeOver  Action = "taken over"
 	ActionConfigure Action = "configured"
 	ActionUnchanged Action = "unchanged"
 	ActionDelete    Action = "deleted"
+)
+
+// TakeOverRisk is the risk every ActionTakeOver change carries.
+const TakeOverRisk = "takes over an object not managed by this Environment"
+
+// Guard names what kept a change from being carried out (Change.Guard).
+type Guard string
+
+// The guards of a Plan. GuardEmptyRender and GuardPruneShare block every
+// deletion of the plan; the others one object each.
+const (
+	GuardEmptyRender    Guard = "empty-render"     // the render is empty (--allow-empty)
+	GuardPruneShare     Guard = "prune-share"      // more than PruneShareLimit of the inventory (--confirm-prune)
+	GuardPruneDisabled  Guard = "prune-disabled"   // annotated gitplane.dev/prune: disabled
+	GuardNamespaceInUse Guard = "namespace-in-use" // a Namespace holding objects gitplane does not own, or that it cannot list
+	GuardNotOwned       Guard = "not-owned"        // the live object is not this Environment's (see docs/operations.md)
 )
 
 // Change is one object's entry in a Plan.
@@ -39,8 +59,10 @@ type Change struct {
 	// Recreate says the object will be deleted and created again to change
 	// its immutable fields (it opted in with gitplane.dev/force: "true").
 	Recreate bool `json:"recreate,omitempty"`
-	// Blocked says why a deletion or change will not be carried out.
+	// Blocked says why a deletion or change will not be carried out, and
+	// Guard which guard blocked it.
 	Blocked string `json:"blocked,omitempty"`
+	Guard   Guard  `json:"guard,omitempty"`
 	// Risks name what makes the change dangerous, for previews.
 	Risks []string `json:"risks,omitempty"`
 	// Error is the server's objection (found by the dry-run while planning,
@@ -51,6 +73,13 @@ type Change struct {
 	undecided bool      // hash matches but fields differ: only the server can tell
 	needsBody bool      // Live is metadata only; the body is needed to decide
 	observed  *Observed // the object right after this sync applied it
+	foreign   bool      // the object belongs to another Environment: apply refuses the plan
+	refused   bool      // the server refused this sync's write of the object
+}
+
+// block records that a guard keeps the change from being carried out.
+func (c *Change) block(g Guard, why string) {
+	c.Guard, c.Blocked = g, why
 }
 
 // Plan is the result of comparing rendered objects with the cluster: one
@@ -77,6 +106,7 @@ func (c *Change) setError(err error) {
 // Summary counts a Plan's changes by action.
 type Summary struct {
 	Create    int `json:"create"`
+	TakeOver  int `json:"takeOver,omitempty"`
 	Configure int `json:"update"`
 	Delete    int `json:"delete"`
 	Unchanged int `json:"unchanged"`
@@ -95,6 +125,8 @@ func (p *Plan) Summary() Summary {
 		switch c.Action {
 		case ActionCreate:
 			s.Create++
+		case ActionTakeOver:
+			s.TakeOver++
 		case ActionConfigure:
 			s.Configure++
 		case ActionDelete:
@@ -109,13 +141,29 @@ func (p *Plan) Summary() Summary {
 // HasChanges reports whether applying the plan would write anything.
 func (p *Plan) HasChanges() bool {
 	s := p.Summary()
-	return s.Create+s.Configure+s.Delete > 0
+	return s.Create+s.TakeOver+s.Configure+s.Delete > 0
+}
+
+// PruneBlocked reports whether a guard kept any deletion from being carried
+// out (the changes' Guard says which).
+func (p *Plan) PruneBlocked() bool {
+	for _, c := range p.Changes {
+		if c.Action == ActionDelete && c.Blocked != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // String is the summary line kubectl users know: "1 to create, 2 to update,
-// 0 to delete, 40 unchanged".
+// 0 to delete, 40 unchanged" ("1 to create, 1 to take over, ..." when the
+// plan takes objects over).
 func (s Summary) String() string {
-	out := fmt.Sprintf("%d to create, %d to update, %d to delete, %d unchanged", s.Create, s.Configure, s.Delete, s.Unchanged)
+	out := fmt.Sprintf("%d to create, ", s.Create)
+	if s.TakeOver > 0 {
+		out += fmt.Sprintf("%d to take over, ", s.TakeOver)
+	}
+	out += fmt.Sprintf("%d to update, %d to delete, %d unchanged", s.Configure, s.Delete, s.Unchanged)
 	if s.Blocked > 0 {
 		out += fmt.Sprintf(", %d blocked", s.Blocked)
 	}
@@ -125,7 +173,11 @@ func (s Summary) String() string {
 // Past is the summary of a sync that happened: "1 created, 2 updated, 0
 // deleted, 40 unchanged".
 func (s Summary) Past() string {
-	out := fmt.Sprintf("%d created, %d updated, %d deleted, %d unchanged", s.Create, s.Configure, s.Delete, s.Unchanged)
+	out := fmt.Sprintf("%d created, ", s.Create)
+	if s.TakeOver > 0 {
+		out += fmt.Sprintf("%d taken over, ", s.TakeOver)
+	}
+	out += fmt.Sprintf("%d updated, %d deleted, %d unchanged", s.Configure, s.Delete, s.Unchanged)
 	if s.Blocked > 0 {
 		out += fmt.Sprintf(", %d blocked", s.Blocked)
 	}

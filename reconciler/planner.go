@@ -32,8 +32,15 @@ type PlanRequest struct {
 // Plan compares the rendered objects with the cluster: it reads the
 // inventory and lists the live objects of every kind involved (one request
 // per kind), decides locally what it can and asks the server (dry-run) about
-// the rest. It writes nothing.
+// the rest. Objects it would create are looked up first: another
+// Environment's are errors of the plan, others are taken over. Deletions
+// are checked against the live objects: only the Environment's own are
+// deleted. Rendered objects that collide with gitplane's own
+// (*ReservedError) stop it at once. It writes nothing.
 func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
+	if err := CheckReserved(req.Objects); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	desired, err := e.hashes.annotate(req.Environment, req.Objects)
 	if err != nil {
@@ -51,10 +58,19 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	}
 	e.opts.Logger.Debug("read cluster state", "env", req.Environment, "objects", len(desired),
 		"hash", hashed.Sub(start), "inventory", read.Sub(hashed), "list", time.Since(read))
-	if err := e.addUnlabelled(ctx, live.Objects, desired, inv); err != nil {
+	if err := e.readStale(ctx, live, desired, inv, req.Prune); err != nil {
 		return nil, err
 	}
-	plan := Reconcile(req.Environment, desired, live, inv, req.PlanOptions)
+	var notOwned []Change
+	if req.Prune {
+		notOwned = disowned(req.Environment, desired, live, inv)
+	}
+	plan := Reconcile(req.Environment, desired, live, inv.without(refsOf(notOwned)), req.PlanOptions)
+	plan.Inventory = inv
+	plan.addDeletions(notOwned)
+	if err := e.checkCreates(ctx, plan); err != nil {
+		return nil, err
+	}
 	if err := e.readBodies(ctx, plan, req.Diffs); err != nil {
 		return nil, err
 	}
@@ -79,27 +95,12 @@ func kindsOf(desired []*unstructured.Unstructured, inv Inventory) map[schema.Gro
 	return kinds
 }
 
-// addUnlabelled reads the inventory objects the labelled lists did not
-// return (someone removed gitplane's labels); stale ones must still be
-// pruned. Rendered objects without labels are found by apply itself.
-func (e *Engine) addUnlabelled(ctx context.Context, live map[ID]*unstructured.Unstructured, desired []*unstructured.Unstructured, inv Inventory) error {
-	rendered := map[ID]bool{}
-	for _, o := range desired {
-		rendered[RefOf(o).ID()] = true
+func refsOf(changes []Change) []Ref {
+	out := make([]Ref, len(changes))
+	for i, c := range changes {
+		out[i] = c.Ref
 	}
-	for id, ref := range inv.refs {
-		if _, ok := live[id]; ok || rendered[id] {
-			continue
-		}
-		obj, err := e.getLive(ctx, ref)
-		if err != nil {
-			return err
-		}
-		if obj != nil {
-			live[id] = obj
-		}
-	}
-	return nil
+	return out
 }
 
 // readBodies reads the whole live object where the metadata was not enough
@@ -109,7 +110,7 @@ func (e *Engine) readBodies(ctx context.Context, plan *Plan, diffs bool) error {
 	g.SetLimit(e.opts.Concurrency)
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
-		deletion := c.Action == ActionDelete && diffs
+		deletion := c.Action == ActionDelete && c.Guard != GuardNotOwned && diffs
 		if !c.needsBody && !deletion {
 			continue
 		}
@@ -142,7 +143,7 @@ func (e *Engine) settle(ctx context.Context, plan *Plan, req PlanRequest) error 
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		if c.Action == ActionDelete {
-			if req.Diffs {
+			if req.Diffs && c.Guard != GuardNotOwned {
 				d, err := unifiedDiff(c.Ref, c.Live, nil)
 				if err != nil {
 					return err

@@ -26,8 +26,9 @@ const (
 )
 
 // Print writes the plan for people: one line per change ("apps/Deployment
-// models/llama configured"), its diff, blocked deletions with the reason,
-// warnings, and the summary line.
+// models/llama configured", "ConfigMap ns/x taken over (an object not
+// managed by this Environment ...)"), its diff, blocked deletions with the
+// reason, warnings, and the summary line.
 func (p *Plan) Print(w io.Writer, opts PrintOptions) error {
 	var b strings.Builder
 	for _, c := range p.Changes {
@@ -55,6 +56,11 @@ func (p *Plan) Print(w io.Writer, opts PrintOptions) error {
 func changeLine(c Change) string {
 	line := fmt.Sprintf("%s %s", c.Ref, c.Action)
 	var notes []string
+	for _, r := range c.Risks {
+		if c.Action == ActionTakeOver && strings.HasPrefix(r, TakeOverRisk) {
+			notes = append(notes, strings.TrimPrefix(r, "takes over "))
+		}
+	}
 	if c.Drift {
 		notes = append(notes, "drift")
 	}

@@ -42,9 +42,9 @@ func (e *Engine) guardNamespaces(ctx context.Context, plan *Plan) error {
 		case err != nil:
 			return err
 		case len(foreign) > 0:
-			plan.Changes[i].Blocked = fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", "))
+			plan.Changes[i].block(GuardNamespaceInUse, fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", ")))
 		case len(unseen) > 0:
-			plan.Changes[i].Blocked = fmt.Sprintf("cannot tell whether the namespace holds objects gitplane does not own: listing %s is forbidden; grant gitplane list on them or delete the namespace by hand", strings.Join(unseen, ", "))
+			plan.Changes[i].block(GuardNamespaceInUse, fmt.Sprintf("cannot tell whether the namespace holds objects gitplane does not own: listing %s is forbidden; grant gitplane list on them or delete the namespace by hand", strings.Join(unseen, ", ")))
 		}
 	}
 	return nil
@@ -127,9 +127,9 @@ func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool, record func
 				continue
 			}
 			g.Go(func() error {
-				err := e.deleteOne(gctx, c.Ref, metav1.DeletePropagationBackground, dryRun)
+				gone, err := e.pruneOne(gctx, plan.Environment, c, dryRun)
 				record(c, err)
-				done[i] = err == nil
+				done[i] = gone
 				return nil
 			})
 		}
@@ -141,4 +141,36 @@ func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool, record func
 		}
 	}
 	return deleted
+}
+
+// pruneTries bounds how often a deletion is tried again because the object
+// changed between the ownership check and the delete.
+const pruneTries = 3
+
+// pruneOne reads the object again right before deleting it, and deletes it
+// only if it is still the Environment's (notOwnedReason), with its uid and
+// resourceVersion as preconditions: an object replaced or changed in between
+// is read and checked again. One that is no longer the Environment's is
+// blocked (GuardNotOwned) instead. gone says the object no longer exists.
+func (e *Engine) pruneOne(ctx context.Context, env string, c *Change, dryRun bool) (gone bool, err error) {
+	for range pruneTries {
+		live, err := e.getMeta(ctx, c.Ref)
+		if err != nil {
+			return false, err
+		}
+		if live == nil {
+			return true, nil
+		}
+		if why := notOwnedReason(live, env); why != "" {
+			c.block(GuardNotOwned, why+"; not deleted, and dropped from the inventory")
+			return false, nil
+		}
+		uid, rv := live.GetUID(), live.GetResourceVersion()
+		err = e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, dryRun, &metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
+		if apierrors.IsConflict(err) {
+			continue
+		}
+		return err == nil && !dryRun, err
+	}
+	return false, fmt.Errorf("%s: changed every time gitplane checked it before deleting it (%d tries)", c.Ref, pruneTries)
 }

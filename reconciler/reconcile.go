@@ -80,7 +80,10 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv 
 // object proves the object unchanged when the hash matches, gitplane's
 // labels and annotations hold, and the object is as gitplane left it: same
 // generation (kinds that count spec changes) or same resourceVersion.
-// Otherwise its body is needed (needsBody) to decide.
+// Otherwise its body is needed (needsBody) to decide. A Secret's hash does
+// not cover its values, so a Secret's body is always compared; values that
+// differ in a Secret gitplane's last apply left untouched changed in Git,
+// not in the cluster (no drift).
 func compareObject(ref Ref, desired, live *unstructured.Unstructured, metadataOnly bool, obs Observed) Change {
 	c := Change{Ref: ref, Desired: desired, Live: live}
 	switch {
@@ -91,14 +94,14 @@ func compareObject(ref Ref, desired, live *unstructured.Unstructured, metadataOn
 		c.needsBody = metadataOnly
 	case metadataOnly:
 		c.Action = ActionUnchanged
-		if !holds(desired.Object["metadata"], live.Object["metadata"]) || !untouched(live, obs) {
+		if isSecret(ref) || !holds(desired.Object["metadata"], live.Object["metadata"]) || !untouched(live, obs) {
 			c.needsBody = true
 		}
-	case holds(desired.Object, live.Object):
+	case holds(comparable(ref, desired), live.Object):
 		c.Action = ActionUnchanged
 	default:
 		c.Action = ActionConfigure
-		c.Drift = true
+		c.Drift = !isSecret(ref) || !untouched(live, obs)
 		c.undecided = true
 	}
 	return c
@@ -121,19 +124,22 @@ func guardPrune(plan *Plan, gone []Change, rendered, inventoried int, opts PlanO
 	if len(gone) == 0 {
 		return
 	}
-	var why string
+	var (
+		why   string
+		guard Guard
+	)
 	switch {
 	case rendered == 0 && !opts.AllowEmpty:
-		why = "the render is empty; an empty render never prunes (pass --allow-empty to delete everything gitplane applied)"
+		guard, why = GuardEmptyRender, "the render is empty; an empty render never prunes (pass --allow-empty to delete everything gitplane applied)"
 	case float64(len(gone)) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
-		why = fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
+		guard, why = GuardPruneShare, fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
 	}
 	for i := range gone {
 		switch {
 		case why != "":
-			gone[i].Blocked = why
+			gone[i].block(guard, why)
 		case gone[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
-			gone[i].Blocked = "annotated " + AnnotationPrune + ": disabled"
+			gone[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
 		}
 	}
 	if why != "" {

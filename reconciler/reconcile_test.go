@@ -226,6 +226,10 @@ func TestSummaryString(t *testing.T) {
 	if got, want := p.Summary().String(), "1 to create, 2 to update, 1 to delete, 1 unchanged, 1 blocked"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
+	p.Changes = append(p.Changes, Change{Action: ActionTakeOver})
+	if got, want := p.Summary().Past(), "1 created, 1 taken over, 2 updated, 1 deleted, 1 unchanged, 1 blocked"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
 	if !p.HasChanges() {
 		t.Error("HasChanges = false")
 	}

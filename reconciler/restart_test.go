@@ -1,12 +1,15 @@
 package reconciler_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,4 +160,72 @@ func (p *tcpProxy) outage(d time.Duration) {
 		return
 	}
 	p.serve(ln)
+}
+
+// TestStaleDiscoveryAfterRestart: right after an API server restarts, its
+// discovery lists the built-in groups before the CRD groups, and CRD kinds
+// answer "no matches for kind" for a moment. A fresh engine whose first two
+// discovery answers lack karpenter.sh (the real answers, with that group
+// cut out) resets its RESTMapper and asks again: the plan sees the
+// NodePools gitplane applied, and nothing changes.
+func TestStaleDiscoveryAfterRestart(t *testing.T) {
+	const env = "stale-disco"
+	objs := rendered(t, specRepo(env, model{"a", "srv:v1"}), env)
+	newHarness(t, reconciler.Options{}).sync(env, objs, reconciler.PlanOptions{Prune: true})
+
+	h := newHarness(t, reconciler.Options{Backoff: fastBackoff(6)})
+	var hidden atomic.Int64
+	h.count.before = hideGroup(h.count, "karpenter.sh", 2, &hidden)
+	p := h.plan(env, objs, reconciler.PlanOptions{Prune: true})
+	if hidden.Load() == 0 {
+		t.Fatal("discovery was never stale")
+	}
+	if p.HasChanges() {
+		t.Errorf("plan with stale discovery: %v", changed(p))
+	}
+	if _, err := h.engine.Apply(context.Background(), p, reconciler.ApplyOptions{}); err != nil {
+		t.Errorf("apply with stale discovery: %v", err)
+	}
+}
+
+// hideGroup cuts an API group out of the first n discovery answers (/apis),
+// as a restarting API server leaves its CRD groups out.
+func hideGroup(c *counter, group string, n int64, hidden *atomic.Int64) func(*http.Request) (*http.Response, error) {
+	return func(r *http.Request) (*http.Response, error) {
+		if r.Method != http.MethodGet || r.URL.Path != "/apis" || hidden.Load() >= n {
+			return nil, nil
+		}
+		resp, err := c.next.RoundTrip(r)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return resp, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			return nil, fmt.Errorf("discovery answer is not JSON: %w", err)
+		}
+		for _, field := range []string{"items", "groups"} { // aggregated (v2) or legacy
+			list, ok := doc[field].([]any)
+			if !ok {
+				continue
+			}
+			doc[field] = slices.DeleteFunc(list, func(g any) bool {
+				m, _ := g.(map[string]any)
+				meta, _ := m["metadata"].(map[string]any)
+				return m["name"] == group || meta["name"] == group
+			})
+		}
+		if body, err = json.Marshal(doc); err != nil {
+			return nil, err
+		}
+		hidden.Add(1)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Del("Content-Length")
+		return resp, nil
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/gitplane/gitplane/reconciler"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/render"
 )
@@ -105,7 +106,7 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	admin := connect(t, cfg)
 	createNamespace(ctx, t, admin, namespace)
 	objs := build(t)
-	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding"} {
+	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
 		if err := admin.apply(ctx, t, find(t, objs, kind), false); err != nil {
 			t.Fatalf("installing %s: %v", kind, err)
 		}
@@ -143,6 +144,37 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	}
 	checkForbidden(ctx, t, asSA)
 	checkRoleMatches(t, find(t, objs, "ClusterRole"), used)
+	syncAsServiceAccount(ctx, t, sa)
+}
+
+// syncAsServiceAccount runs the engine itself as gitplane: it takes prod's
+// Lease, reads and writes the inventory, looks for objects to take over and
+// applies prod's rendered objects.
+func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config) {
+	t.Helper()
+	engine, err := reconciler.New(sa, reconciler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := render.Render(ctx, os.DirFS("../specs"), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, release, err := engine.Lock(ctx, "prod")
+	if err != nil {
+		t.Fatalf("as gitplane: taking the Lease of prod: %v", err)
+	}
+	defer release()
+	p, err := engine.Plan(lctx, reconciler.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: reconciler.PlanOptions{Prune: true}})
+	if err != nil {
+		t.Fatalf("as gitplane: planning prod: %v", err)
+	}
+	for _, c := range p.Errors() {
+		t.Errorf("as gitplane: plan of prod: %s", c.Error)
+	}
+	if _, err := engine.Apply(lctx, p, reconciler.ApplyOptions{}); err != nil {
+		t.Errorf("as gitplane: applying prod: %v", err)
+	}
 }
 
 func renderExamples(ctx context.Context, t *testing.T) []*unstructured.Unstructured {
@@ -185,6 +217,12 @@ func checkForbidden(ctx context.Context, t *testing.T, asSA *cluster) {
 	}{
 		{"read Secrets", func() error {
 			_, err := asSA.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace(namespace).List(ctx, metav1.ListOptions{})
+			return err
+		}},
+		{"take a Lease outside gitplane-system", func() error {
+			lease := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": map[string]any{"name": "x"}}}
+			_, err := asSA.dyn.Resource(schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}).Namespace("default").
+				Create(ctx, lease, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
 			return err
 		}},
 		{"list Pods", func() error {

@@ -51,7 +51,8 @@ func TestInstallObjects(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"ClusterRole//gitplane", "ClusterRoleBinding//gitplane", "Deployment/gitplane-system/gitplane",
-		"Namespace//gitplane-system", "Service/gitplane-system/gitplane", "ServiceAccount/gitplane-system/gitplane",
+		"Namespace//gitplane-system", "Role/gitplane-system/gitplane", "RoleBinding/gitplane-system/gitplane",
+		"Service/gitplane-system/gitplane", "ServiceAccount/gitplane-system/gitplane",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("objects = %v, want %v", got, want)

@@ -66,6 +66,9 @@ func writeSummaryTable(b *strings.Builder, previews []*EnvPreview) {
 		if p.Plan != nil {
 			s := p.Plan.Summary()
 			create, update, del, unchanged = fmt.Sprint(s.Create), fmt.Sprint(s.Configure), fmt.Sprint(s.Delete), fmt.Sprint(s.Unchanged)
+			if s.TakeOver > 0 {
+				create += fmt.Sprintf(" (+%d taken over)", s.TakeOver)
+			}
 			if s.Blocked > 0 {
 				del += fmt.Sprintf(" (+%d blocked)", s.Blocked)
 			}

@@ -24,9 +24,13 @@ func newApplyCommand() *cobra.Command {
 		Long: `Apply renders the Environment and applies only the objects that differ
 from the cluster, with server-side apply as field manager "gitplane", in
 stages: CRDs and Namespaces, other cluster-scoped objects, namespaced objects.
---prune deletes objects gitplane applied earlier that left Git (see
-docs/operations.md for the guards). --wait waits for the objects to become
-healthy. Invalid specs stop apply before it talks to the cluster. Objects the
+--prune deletes objects gitplane applied earlier that left Git and are still
+the Environment's (see docs/operations.md for the guards). Objects that exist
+without being managed by the Environment are "taken over"; another
+Environment's objects stop apply before it writes. Apply holds the
+Environment's Lease (gitplane-sync-ENV in gitplane-system): another apply or
+serve of the Environment meanwhile fails, naming the holder. --wait waits for
+the objects to become healthy. Invalid specs stop apply before it talks to the cluster. Objects the
 API server rejects are listed and the exit status is 2; the rest is applied
 (run with --dry-run first to have the server check every object).`,
 		Args: cobra.MaximumNArgs(1),
@@ -42,7 +46,20 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			if err != nil {
 				return err
 			}
-			p, err := engine.Plan(cmd.Context(), reconciler.PlanRequest{
+			if err := reconciler.CheckReserved(desired.objects); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if !f.dryRun {
+				// Held from plan to health: no other apply or serve syncs
+				// the Environment meanwhile.
+				var release func()
+				if ctx, release, err = engine.Lock(ctx, f.env); err != nil {
+					return err
+				}
+				defer release()
+			}
+			p, err := engine.Plan(ctx, reconciler.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
 				Diffs: f.dryRun, Recreate: desired.recreate, ForceConflicts: f.forceConflicts,
 			})
@@ -53,7 +70,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 				_ = printPlan(cmd, &f.syncFlags, p, reconciler.PrintOptions{})
 				return err
 			}
-			applied, err := engine.Apply(cmd.Context(), p, reconciler.ApplyOptions{
+			applied, err := engine.Apply(ctx, p, reconciler.ApplyOptions{
 				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Recreate: desired.recreate, Wait: f.wait, Diffs: f.dryRun,
 			})
 			if perr := printPlan(cmd, &f.syncFlags, applied, reconciler.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {

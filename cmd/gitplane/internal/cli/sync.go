@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -127,7 +128,15 @@ func connectEngine(cmd *cobra.Command, f *syncFlags, desired *desiredState) (*re
 	if err != nil {
 		return nil, err
 	}
-	return reconciler.New(cfg, reconciler.Options{})
+	return reconciler.New(cfg, reconciler.Options{Identity: cliIdentity(cmd)})
+}
+
+// cliIdentity names this run as a Lease holder: "gitplane apply by alice on
+// laptop (pid 4242)".
+func cliIdentity(cmd *cobra.Command) string {
+	host, _ := os.Hostname()
+	user := cmp.Or(os.Getenv("USER"), os.Getenv("USERNAME"), "unknown user")
+	return fmt.Sprintf("gitplane %s by %s on %s (pid %d)", cmd.Name(), user, cmp.Or(host, "unknown host"), os.Getpid())
 }
 
 func (f *syncFlags) clusterConfig(cmd *cobra.Command, env *schema.Environment) (*rest.Config, error) {

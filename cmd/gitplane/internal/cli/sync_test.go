@@ -11,12 +11,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/gitplane/gitplane/reconciler"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
@@ -137,5 +140,32 @@ func createIstioNamespace(t *testing.T) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingress"}}
 	if _, err := cs.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
+	}
+}
+
+// TestApplyWhileAnotherRunSyncs: while another run holds the Environment's
+// Lease, apply fails naming it, before it plans or writes anything.
+func TestApplyWhileAnotherRunSyncs(t *testing.T) {
+	cfg := testenv.Config(t)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: reconciler.InventoryNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	holder, now := "ci-run-42", metav1.NewMicroTime(time.Now())
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: reconciler.LeaseName("staging"), Namespace: reconciler.InventoryNamespace},
+		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: new(int32(600)), AcquireTime: &now, RenewTime: &now},
+	}
+	if _, err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{})
+	})
+
+	code, stdout, stderr := run(t, "apply", copySpecs(t), "--env", "staging", "--kubeconfig", testenv.Kubeconfig(t, cfg))
+	if code != ExitFailure || !strings.Contains(stderr, "Environment staging is being synced by ci-run-42 since ") || stdout != "" {
+		t.Errorf("apply while the Lease is held: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 }
