@@ -42,7 +42,7 @@ func TestLimits(t *testing.T) {
 		{"billion laughs as a Model", schema.Limits{}, map[string]string{"models/lol.yaml": modelYAML + billionLaughs},
 			"models/lol.yaml:21:14: alias *e takes the document past 250000 YAML nodes, the limit per document (every use of an alias counts the nodes it names)"},
 		{"billion laughs in an overlay folder", schema.Limits{}, map[string]string{
-			"envs/staging.yaml":                 strings.Replace(envYAML, "  nodes:", "  overlay: overlays/staging\n  nodes:", 1),
+			"envs/staging.yaml":                   strings.Replace(envYAML, "  nodes:", "  overlay: overlays/staging\n  nodes:", 1),
 			"overlays/staging/kustomization.yaml": "resources: [lol.yaml]\n",
 			"overlays/staging/lol.yaml":           billionLaughs},
 			"overlays/staging/lol.yaml:6:14: alias *e takes the document past 250000 YAML nodes, the limit per document (every use of an alias counts the nodes it names)"},
@@ -117,7 +117,7 @@ type endlessFile struct{}
 func (endlessFile) Stat() (fs.FileInfo, error) {
 	return fs.Stat(fstest.MapFS{"zero.yaml": {}}, "zero.yaml")
 }
-func (endlessFile) Close() error               { return nil }
+func (endlessFile) Close() error { return nil }
 func (endlessFile) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
