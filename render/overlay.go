@@ -7,10 +7,10 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/yaml"
 
@@ -28,9 +28,9 @@ var targetedFields = []string{"apiVersion", "kind", "resources", "patches", "pat
 // applyOverlay applies the Environment's overlay as `kustomize build` on the
 // overlay folder would with gitplane's objects as its base resource. Only the
 // objects its patches target go through kustomize when that is equivalent.
-func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Environment) ([]*unstructured.Unstructured, error) {
-	dir := path.Clean(strings.TrimPrefix(env.Spec.Overlay, "./"))
-	files, kust, raw, err := readOverlay(fsys, dir)
+func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Environment, lim schema.Limits) ([]*unstructured.Unstructured, error) {
+	dir := overlayDir(env)
+	files, kust, raw, err := readOverlay(fsys, dir, lim)
 	if err != nil {
 		return nil, fmt.Errorf("overlay %s of Environment %s: %w", dir, env.Metadata.Name, err)
 	}
@@ -64,31 +64,30 @@ func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Env
 	return append(rest, out...), nil
 }
 
-// readOverlay copies the overlay folder into an in-memory file map under
-// /overlay and parses its kustomization, both as typed and as raw fields.
-func readOverlay(fsys fs.FS, dir string) (map[string][]byte, *types.Kustomization, map[string]any, error) {
-	files := map[string][]byte{}
-	var kustName string
-	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		rel := strings.TrimPrefix(p, dir+"/")
-		if slices.Contains([]string{"kustomization.yaml", "kustomization.yml", "Kustomization"}, rel) {
-			kustName = rel
-		}
-		files["/overlay/"+rel] = data
-		return nil
-	})
+// readOverlay reads the overlay folder, refusing what kustomize must not
+// see (readOverlayTree), into an in-memory file map under /overlay, and
+// parses its kustomization, both as typed and as raw fields.
+func readOverlay(fsys fs.FS, dir string, lim schema.Limits) (map[string][]byte, *types.Kustomization, map[string]any, error) {
+	tree, err := readOverlayTree(fsys, dir, lim)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var kustName string
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if _, ok := tree.files[name]; !ok {
+			continue
+		}
+		if kustName != "" {
+			return nil, nil, nil, fmt.Errorf("both %s and %s: keep one kustomization", kustName, name)
+		}
+		kustName = name
+	}
 	if kustName == "" {
 		return nil, nil, nil, fmt.Errorf("no kustomization.yaml")
+	}
+	files := make(map[string][]byte, len(tree.files))
+	for rel, data := range tree.files {
+		files["/overlay/"+rel] = data
 	}
 	data := files["/overlay/"+kustName]
 	delete(files, "/overlay/"+kustName)

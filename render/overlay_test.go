@@ -117,7 +117,7 @@ func TestOverlay(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := findEnvironment(repo, "prod")
-			files, kust, raw, err := readOverlay(fsys, env.Spec.Overlay)
+			files, kust, raw, err := readOverlay(fsys, env.Spec.Overlay, schema.Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,8 +28,16 @@ type Result struct {
 // its inputs, so a re-render rebuilds only the specs that changed. It is safe
 // for concurrent use.
 type Renderer struct {
-	mu    sync.Mutex
-	cache map[string]map[string]unitOutput // env → unit key → output
+	limits schema.Limits
+	mu     sync.Mutex
+	cache  map[string]map[string]unitOutput // env → unit key → output
+}
+
+// RendererOptions configure a Renderer.
+type RendererOptions struct {
+	// Limits bound the overlay files read and the objects of an
+	// Environment; zero fields take schema.DefaultLimits.
+	Limits schema.Limits
 }
 
 // unitOutput is a unit's objects and their sort keys.
@@ -38,9 +46,14 @@ type unitOutput struct {
 	keys []string
 }
 
-// NewRenderer returns a Renderer with an empty cache.
+// NewRenderer returns a Renderer with an empty cache and the default limits.
 func NewRenderer() *Renderer {
-	return &Renderer{cache: map[string]map[string]unitOutput{}}
+	return NewRendererWithOptions(RendererOptions{})
+}
+
+// NewRendererWithOptions returns a Renderer with an empty cache.
+func NewRendererWithOptions(opts RendererOptions) *Renderer {
+	return &Renderer{limits: opts.Limits.WithDefaults(), cache: map[string]map[string]unitOutput{}}
 }
 
 // Render renders one Environment of a validated repository. fsys is the
@@ -55,9 +68,15 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 	if err != nil {
 		return nil, err
 	}
+	if err := r.checkCount(env, objs); err != nil {
+		return nil, err
+	}
 	if env.Spec.Overlay != "" {
 		before := objs
-		if objs, err = applyOverlay(objs, fsys, env); err != nil {
+		if objs, err = applyOverlay(objs, fsys, env, r.limits); err != nil {
+			return nil, err
+		}
+		if err := r.checkCount(env, objs); err != nil {
 			return nil, err
 		}
 		keys = keysAfter(objs, before, keys)
@@ -67,6 +86,14 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 		return nil, err
 	}
 	return &Result{Env: env, Objects: objs}, nil
+}
+
+// checkCount refuses an Environment with more objects than the limit.
+func (r *Renderer) checkCount(env *schema.Environment, objs []*unstructured.Unstructured) error {
+	if max := r.limits.MaxObjectsPerEnvironment; len(objs) > max {
+		return fmt.Errorf("Environment %s renders %d objects, more than the limit of %d", env.Metadata.Name, len(objs), max)
+	}
+	return nil
 }
 
 // Render loads, validates and renders one Environment of the repository in

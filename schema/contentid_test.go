@@ -25,9 +25,9 @@ func (f idFS) ContentID(name string) (string, error) {
 	return fmt.Sprintf("%x", sha256.Sum256(data)), nil
 }
 
-func (f idFS) ReadFile(name string) ([]byte, error) {
+func (f idFS) Open(name string) (fs.File, error) {
 	f.reads.Add(1)
-	return f.MapFS.ReadFile(name)
+	return f.MapFS.Open(name)
 }
 
 // TestLoaderSkipsReadingKnownContent: given content IDs (Git blob hashes),

@@ -1,10 +1,7 @@
 package schema
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"reflect"
@@ -95,33 +92,15 @@ func (r *Repo) add(s Spec) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// parseDocuments splits a file into its YAML documents. A syntax error ends
-// the file and is recorded with the line the parser names.
-func parseDocuments(file string, data []byte, errs *ErrorList) []document {
+// parseDocuments splits a file into its YAML documents, within the limits
+// on documents and nodes (see yamlDocuments). A syntax error or a document
+// over a limit ends the file and is recorded, a syntax error with the line
+// the parser names. It returns the nodes counted, aliases expanded.
+func parseDocuments(file string, data []byte, lim Limits, errs *ErrorList) ([]document, int) {
 	var docs []document
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var root yaml.Node
-		err := dec.Decode(&root)
-		if errors.Is(err, io.EOF) {
-			return docs
-		}
-		if err != nil {
-			line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = m[2]
-				// yaml.v3 counts lines from 0 for parser errors ("did not find
-				// expected ...") and from 1 for scanner errors
-				if strings.HasPrefix(msg, "did not find expected") {
-					line++
-				}
-			}
-			*errs = append(*errs, FieldError{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
-			return docs
-		}
+	nodes, limitErr, err := yamlDocuments(file, data, lim, func(root *yaml.Node) {
 		if len(root.Content) == 0 || root.Content[0].Tag == "!!null" {
-			continue // empty document
+			return // empty document
 		}
 		doc := document{file: file, node: root.Content[0]}
 		if doc.node.Kind == yaml.MappingNode {
@@ -129,7 +108,29 @@ func parseDocuments(file string, data []byte, errs *ErrorList) []document {
 			doc.kind = scalarField(doc.node, "kind")
 		}
 		docs = append(docs, doc)
+	})
+	if limitErr != nil {
+		*errs = append(*errs, *limitErr)
 	}
+	if err != nil {
+		*errs = append(*errs, syntaxError(file, err))
+	}
+	return docs, nodes
+}
+
+// syntaxError locates a yaml.v3 syntax error.
+func syntaxError(file string, err error) FieldError {
+	line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		// yaml.v3 counts lines from 0 for parser errors ("did not find
+		// expected ...") and from 1 for scanner errors
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
+	}
+	return FieldError{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg}
 }
 
 func scalarField(m *yaml.Node, key string) string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,11 +26,11 @@ func newIAMCommand() *cobra.Command {
 
 // renderEnv loads, validates and renders one Environment of the specs in dir.
 func renderEnv(ctx context.Context, dir, env string) (*render.Result, error) {
-	repo, err := loadRepo(dir)
+	repo, fsys, err := loadWorkTree(dir)
 	if err != nil {
 		return nil, err
 	}
-	return render.NewRenderer().Render(ctx, repo, os.DirFS(dir), env)
+	return render.NewRenderer().Render(ctx, repo, fsys, env)
 }
 
 type trustPolicyOptions struct {

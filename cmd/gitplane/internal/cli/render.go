@@ -28,11 +28,11 @@ each object is written to OUTDIR/<nn>-<kind>-<namespace>-<name>.yaml instead.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := dirArg(args)
-			repo, err := loadRepo(dir)
+			repo, fsys, err := loadWorkTree(dir)
 			if err != nil {
 				return err
 			}
-			res, err := render.NewRenderer().Render(cmd.Context(), repo, os.DirFS(dir), o.env)
+			res, err := render.NewRenderer().Render(cmd.Context(), repo, fsys, o.env)
 			if err != nil {
 				return err
 			}

@@ -73,11 +73,11 @@ type desiredState struct {
 // renderDir validates and renders the specs under dir. Invalid specs fail
 // here, before anything talks to the cluster.
 func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
-	repo, err := loadRepo(dir)
+	repo, fsys, err := loadWorkTree(dir)
 	if err != nil {
 		return nil, err
 	}
-	res, err := render.NewRenderer().Render(ctx, repo, os.DirFS(dir), env)
+	res, err := render.NewRenderer().Render(ctx, repo, fsys, env)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -41,13 +43,35 @@ func dirArg(args []string) string {
 // loadRepo loads and validates the specs under dir. Invalid specs are a
 // "found something" exit with every error printed.
 func loadRepo(dir string) (*schema.Repo, error) {
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
-	}
-	repo, err := schema.Load(os.DirFS(dir))
-	var list schema.ErrorList
-	if errors.As(err, &list) {
-		return nil, found(fmt.Errorf("%d error(s) in %s:\n%w", len(list), dir, list))
-	}
+	repo, _, err := loadWorkTree(dir)
 	return repo, err
+}
+
+// loadWorkTree loads and validates the specs under dir, and checks the
+// Environments' overlays as rendering would before kustomize runs; it
+// returns the specs and dir's file system (see workTree) for rendering.
+func loadWorkTree(dir string) (*schema.Repo, fs.FS, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	fsys, err := openWorkTree(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	repo, err := schema.Load(fsys)
+	var list schema.ErrorList
+	if err != nil && !errors.As(err, &list) {
+		return nil, nil, err
+	}
+	var overlays schema.ErrorList
+	if err := render.CheckOverlays(fsys, repo, schema.Limits{}); errors.As(err, &overlays) {
+		list = append(list, overlays...)
+		list.Sort()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if len(list) > 0 {
+		return nil, nil, found(fmt.Errorf("%d error(s) in %s:\n%w", len(list), dir, list))
+	}
+	return repo, fsys, nil
 }
