@@ -1,0 +1,267 @@
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go/encoding/httpbinding"
+
+	"github.com/gitplane/gitplane/gateway/provider"
+)
+
+// Options configures a Client.
+type Options struct {
+	// Service is the SigV4 signing name ("bedrock", "sagemaker").
+	Service string
+	// Region is the region requests are signed for and, without Endpoint,
+	// the region of the default host.
+	Region string
+	// Host is the default host's prefix: "bedrock-runtime" gives
+	// https://bedrock-runtime.<region>.amazonaws.com.
+	Host string
+	// Endpoint overrides the base URL (BaseEndpoint-style, for tests).
+	Endpoint string
+	// HTTPClient sends the requests (default: DefaultHTTPClient()).
+	HTTPClient *http.Client
+	// Credentials resolves the signing credentials; wrapped in an
+	// aws.CredentialsCache unless it already is one. Required.
+	Credentials aws.CredentialsProvider
+	// Clock is the signing clock (default time.Now).
+	Clock func() time.Time
+}
+
+// Client signs and sends requests to one AWS service in one region.
+type Client struct {
+	service, region string
+	base            url.URL
+	http            *http.Client
+	creds           aws.CredentialsProvider
+	clock           func() time.Time
+	signer          *v4.Signer
+}
+
+// New checks opts and returns a Client.
+func New(opts Options) (*Client, error) {
+	if opts.Credentials == nil {
+		return nil, errors.New("no AWS credentials provider")
+	}
+	if opts.Region == "" {
+		return nil, errors.New("no AWS region")
+	}
+	endpoint := opts.Endpoint
+	if endpoint == "" {
+		endpoint = "https://" + opts.Host + "." + opts.Region + ".amazonaws.com"
+	}
+	base, err := url.Parse(strings.TrimSuffix(endpoint, "/"))
+	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
+		return nil, fmt.Errorf("endpoint %q: want an http(s) base URL", endpoint)
+	}
+	c := &Client{service: opts.Service, region: opts.Region, base: *base, http: opts.HTTPClient,
+		creds: opts.Credentials, clock: opts.Clock, signer: v4.NewSigner()}
+	if c.http == nil {
+		c.http = DefaultHTTPClient()
+	}
+	if _, ok := c.creds.(*aws.CredentialsCache); !ok {
+		c.creds = aws.NewCredentialsCache(c.creds)
+	}
+	if c.clock == nil {
+		c.clock = time.Now
+	}
+	return c, nil
+}
+
+// Target is a prebuilt request URL for one operation on one resource.
+type Target struct {
+	url    url.URL
+	accept string
+}
+
+// Target returns the URL prefix/label/op, label escaped as the SDK escapes
+// path labels (every byte but A-Z a-z 0-9 - . _ ~ percent-encoded, so ':'
+// is sent as %3A and '/' as %2F). The signer escapes that path once more
+// for the canonical URI, which is what AWS computes from the wire path for
+// every service but S3. accept is the Accept header to send.
+func (c *Client) Target(prefix, label, op, accept string) Target {
+	u := c.base
+	basePath := strings.TrimSuffix(u.Path, "/")
+	u.Path = basePath + "/" + prefix + "/" + label + "/" + op
+	u.RawPath = basePath + "/" + prefix + "/" + httpbinding.EscapePath(label, true) + "/" + op
+	return Target{url: u, accept: accept}
+}
+
+// WirePath is the path sent for t (as escaped on the wire).
+func (t Target) WirePath() string { return t.url.EscapedPath() }
+
+// bodyPool recycles request and response buffers.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// GetBuffer returns an empty pooled buffer.
+func GetBuffer() *bytes.Buffer {
+	b := bodyPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// PutBuffer returns buf to the pool; oversized buffers are dropped.
+func PutBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		bodyPool.Put(buf)
+	}
+}
+
+// pooledBody is a request body that returns its buffer to the pool once
+// the transport closes it (exactly once, however often Close is called).
+type pooledBody struct {
+	r      bytes.Reader
+	buf    *bytes.Buffer
+	closed atomic.Bool
+}
+
+// Read reads from the buffer.
+func (p *pooledBody) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// Close releases the buffer.
+func (p *pooledBody) Close() error {
+	if p.closed.CompareAndSwap(false, true) {
+		PutBuffer(p.buf)
+	}
+	return nil
+}
+
+// Do signs a POST of body (JSON) to t and sends it; it takes ownership of
+// body. A non-2xx answer is returned as a *provider.Error (the response
+// body is read and closed); on success the caller closes the response body.
+func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer, extra http.Header) (*http.Response, error) {
+	creds, err := c.credentials(ctx)
+	if err != nil {
+		PutBuffer(body)
+		return nil, err
+	}
+	sum := sha256.Sum256(body.Bytes())
+	var hash [64]byte
+	hex.Encode(hash[:], sum[:])
+	u := t.url
+	h := make(http.Header, 4+len(extra))
+	h["Content-Type"] = jsonType
+	h["Accept"] = []string{t.accept}
+	for k, v := range extra {
+		h[k] = v
+	}
+	pb := &pooledBody{buf: body}
+	pb.r.Reset(body.Bytes())
+	req := (&http.Request{Method: http.MethodPost, URL: &u, Host: u.Host, Header: h, Body: pb,
+		ContentLength: int64(body.Len()), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
+	if err := c.signer.SignHTTP(ctx, creds, req, string(hash[:]), c.service, c.region, c.clock()); err != nil {
+		pb.Close()
+		return nil, &provider.Error{Kind: provider.Internal, Message: "signing the upstream request failed", Err: err}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, TransportError(ctx, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		perr := ResponseError(resp)
+		if perr.Kind == provider.Auth {
+			c.invalidate(perr.Code)
+		}
+		return nil, perr
+	}
+	return resp, nil
+}
+
+// jsonType is the Content-Type of every request body.
+var jsonType = []string{"application/json"}
+
+// credentials retrieves the signing credentials, refreshing them when the
+// client's clock says they have expired (the cache judges expiry by the
+// wall clock, the client by its own).
+func (c *Client) credentials(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.creds.Retrieve(ctx)
+	if err == nil && creds.CanExpire && !creds.Expires.After(c.clock()) {
+		c.invalidate("")
+		creds, err = c.creds.Retrieve(ctx)
+	}
+	if err != nil {
+		return aws.Credentials{}, &provider.Error{Kind: provider.Auth, Status: http.StatusBadGateway,
+			Code: "CredentialsUnavailable", Message: "the gateway could not obtain AWS credentials", Err: err}
+	}
+	return creds, nil
+}
+
+// invalidate makes the next request fetch fresh credentials when the
+// upstream said the token expired (or the clock did, code "").
+func (c *Client) invalidate(code string) {
+	if code != "" && code != "ExpiredTokenException" && code != "ExpiredToken" {
+		return
+	}
+	if inv, ok := c.creds.(interface{ Invalidate() }); ok {
+		inv.Invalidate()
+	}
+}
+
+var (
+	defaultClientOnce sync.Once
+	defaultClient     *http.Client
+)
+
+// DefaultHTTPClient returns the process-wide client for AWS upstreams: one
+// Transport keeping many idle connections per host, HTTP/2 when offered,
+// no transparent gzip, and bounded dial/TLS/header waits. Per-request
+// deadlines come from the caller's context.
+func DefaultHTTPClient() *http.Client {
+	defaultClientOnce.Do(func() {
+		defaultClient = &http.Client{Transport: NewTransport()}
+	})
+	return defaultClient
+}
+
+// NewTransport returns the tuned Transport DefaultHTTPClient uses.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          4096,
+		MaxIdleConnsPerHost:   1024,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: 0,
+		ExpectContinueTimeout: 0,
+		DisableCompression:    true,
+		WriteBufferSize:       16 << 10,
+		ReadBufferSize:        16 << 10,
+	}
+}
+
+// ReadBody reads resp's body into a pooled buffer (at most limit bytes)
+// and closes it. The caller returns the buffer with PutBuffer.
+func ReadBody(resp *http.Response, limit int64) (*bytes.Buffer, error) {
+	defer resp.Body.Close()
+	buf := GetBuffer()
+	if resp.ContentLength > 0 && resp.ContentLength <= limit {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("upstream body exceeds %d bytes", limit)
+	}
+	if err != nil {
+		PutBuffer(buf)
+		return nil, err
+	}
+	return buf, nil
+}
