@@ -84,23 +84,25 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Target is a prebuilt request URL for one operation on one resource.
+// Target is a prebuilt request URL and header set for one operation on
+// one resource.
 type Target struct {
 	url    url.URL
-	accept string
+	header http.Header
 }
 
 // Target returns the URL prefix/label/op, label escaped as the SDK escapes
 // path labels (every byte but A-Z a-z 0-9 - . _ ~ percent-encoded, so ':'
 // is sent as %3A and '/' as %2F). The signer escapes that path once more
 // for the canonical URI, which is what AWS computes from the wire path for
-// every service but S3. accept is the Accept header to send.
-func (c *Client) Target(prefix, label, op, accept string) Target {
+// every service but S3. header is sent (and signed) with every request
+// besides Content-Type: application/json; it must not be changed afterwards.
+func (c *Client) Target(prefix, label, op string, header http.Header) Target {
 	u := c.base
 	basePath := strings.TrimSuffix(u.Path, "/")
 	u.Path = basePath + "/" + prefix + "/" + label + "/" + op
 	u.RawPath = basePath + "/" + prefix + "/" + httpbinding.EscapePath(label, true) + "/" + op
-	return Target{url: u, accept: accept}
+	return Target{url: u, header: header}
 }
 
 // WirePath is the path sent for t (as escaped on the wire).
@@ -145,7 +147,7 @@ func (p *pooledBody) Close() error {
 // Do signs a POST of body (JSON) to t and sends it; it takes ownership of
 // body. A non-2xx answer is returned as a *provider.Error (the response
 // body is read and closed); on success the caller closes the response body.
-func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer, extra http.Header) (*http.Response, error) {
+func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer) (*http.Response, error) {
 	creds, err := c.credentials(ctx)
 	if err != nil {
 		PutBuffer(body)
@@ -155,10 +157,9 @@ func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer, extra htt
 	var hash [64]byte
 	hex.Encode(hash[:], sum[:])
 	u := t.url
-	h := make(http.Header, 4+len(extra))
+	h := make(http.Header, 4+len(t.header))
 	h["Content-Type"] = jsonType
-	h["Accept"] = []string{t.accept}
-	for k, v := range extra {
+	for k, v := range t.header {
 		h[k] = v
 	}
 	pb := &pooledBody{buf: body}

@@ -42,6 +42,9 @@ type Options struct {
 	EmbedConcurrency int
 }
 
+// acceptJSON is the header set of the JSON operations.
+var acceptJSON = http.Header{"Accept": {"application/json"}}
+
 // Provider serves a route from one Bedrock model.
 type Provider struct {
 	client                   *awsapi.Client
@@ -63,9 +66,9 @@ func New(opts Options) (*Provider, error) {
 		return nil, errors.Join(errors.New("bedrock"), err)
 	}
 	p := &Provider{client: c, clock: opts.Clock, embedConcurrency: opts.EmbedConcurrency,
-		converse: c.Target("model", opts.ModelID, "converse", "application/json"),
-		stream:   c.Target("model", opts.ModelID, "converse-stream", "application/vnd.amazon.eventstream"),
-		invoke:   c.Target("model", opts.ModelID, "invoke", "application/json")}
+		converse: c.Target("model", opts.ModelID, "converse", acceptJSON),
+		stream:   c.Target("model", opts.ModelID, "converse-stream", http.Header{"Accept": {"application/vnd.amazon.eventstream"}}),
+		invoke:   c.Target("model", opts.ModelID, "invoke", acceptJSON)}
 	if p.clock == nil {
 		p.clock = time.Now
 	}
@@ -125,7 +128,7 @@ func (p *Provider) send(ctx context.Context, t awsapi.Target, req *openai.ChatCo
 		awsapi.PutBuffer(body)
 		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the Converse request failed", Err: err}
 	}
-	return p.client.Do(ctx, t, body, nil)
+	return p.client.Do(ctx, t, body)
 }
 
 // responseID is the completion id: Bedrock's request id.

@@ -72,7 +72,7 @@ func (p *Provider) embedOne(ctx context.Context, text string, dims *int) (*titan
 		awsapi.PutBuffer(body)
 		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the Titan request failed", Err: err}
 	}
-	resp, err := p.client.Do(ctx, p.invoke, body, nil)
+	resp, err := p.client.Do(ctx, p.invoke, body)
 	if err != nil {
 		return nil, err
 	}
