@@ -108,9 +108,10 @@ type ChatCompletionResponse struct {
 
 // Choice is one entry of a response's choices[].
 type Choice struct {
-	Index        int     `json:"index"`
-	Message      Message `json:"message"`
-	FinishReason string  `json:"finish_reason"`
+	Index        int             `json:"index"`
+	Message      Message         `json:"message"`
+	Logprobs     json.RawMessage `json:"logprobs,omitempty"`
+	FinishReason string          `json:"finish_reason"`
 }
 
 // ChatCompletionChunk is one SSE event of a streamed chat completion.
@@ -126,9 +127,10 @@ type ChatCompletionChunk struct {
 
 // ChunkChoice is one entry of a chunk's choices[].
 type ChunkChoice struct {
-	Index        int     `json:"index"`
-	Delta        Delta   `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
+	Index        int             `json:"index"`
+	Delta        Delta           `json:"delta"`
+	Logprobs     json.RawMessage `json:"logprobs,omitempty"`
+	FinishReason *string         `json:"finish_reason"`
 }
 
 // Delta is the incremental message of a chunk choice.
