@@ -90,16 +90,16 @@ func (b *Bedrock) converseReply(w http.ResponseWriter, r *http.Request, id, op s
 		writeJSON(w, id, rep.Header, rep.Body)
 		return
 	}
-	events, delay, extra := b.stream, b.opts.FrameDelay, http.Header(nil)
-	if rep != nil {
-		events, extra = rep.Events, rep.Header
-		if rep.FrameDelay > 0 {
-			delay = rep.FrameDelay
-		}
-	} else {
+	if rep == nil {
 		b.count(DefaultInputTokens, b.outTok)
+		startStream(w, id, nil, b.opts.FrameDelay).sendAll(r.Context(), b.stream, "application/json")
+		return
 	}
-	startStream(w, id, extra, delay).sendAll(r.Context(), events, "application/json")
+	delay := b.opts.FrameDelay
+	if rep.FrameDelay > 0 {
+		delay = rep.FrameDelay
+	}
+	startStream(w, id, rep.Header, delay).sendReply(r.Context(), rep, "application/json")
 }
 
 // invoke answers InvokeModel with a Titan text-embeddings response.

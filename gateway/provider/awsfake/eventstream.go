@@ -33,6 +33,7 @@ type streamWriter struct {
 	flusher http.Flusher
 	enc     *eventstream.Encoder
 	delay   time.Duration
+	before  func(int)
 	sent    int
 }
 
@@ -64,6 +65,9 @@ func (s *streamWriter) send(ctx context.Context, ev Event, contentType string) e
 		case <-t.C:
 		}
 	}
+	if s.before != nil {
+		s.before(s.sent)
+	}
 	s.sent++
 	msg := eventstream.Message{Payload: ev.Payload}
 	if ev.Exception != "" {
@@ -82,6 +86,16 @@ func (s *streamWriter) send(ctx context.Context, ev Event, contentType string) e
 		s.flusher.Flush()
 	}
 	return nil
+}
+
+// sendReply sends a scripted stream reply: its raw bytes or its events.
+func (s *streamWriter) sendReply(ctx context.Context, rep *Reply, contentType string) {
+	s.before = rep.BeforeFrame
+	if rep.Raw != nil {
+		_, _ = s.w.Write(rep.Raw)
+		return
+	}
+	s.sendAll(ctx, rep.Events, contentType)
 }
 
 // sendAll sends events in order.

@@ -69,7 +69,7 @@ func (s *SageMaker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if rep.FrameDelay > 0 {
 			delay = rep.FrameDelay
 		}
-		startStream(w, id, streamHeader(rep.Header), delay).sendAll(r.Context(), rep.Events, "application/octet-stream")
+		startStream(w, id, streamHeader(rep.Header), delay).sendReply(r.Context(), rep, "application/octet-stream")
 	default:
 		s.defaultReply(w, r, id, op, req.Body)
 	}

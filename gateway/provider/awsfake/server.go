@@ -60,6 +60,11 @@ type Reply struct {
 	Body []byte
 	// Events are the event-stream messages of a streaming answer.
 	Events []Event
+	// Raw, when set, is written verbatim as a 200 event-stream body (to
+	// send corrupt frames).
+	Raw []byte
+	// BeforeFrame, when set, is called before stream frame i is sent.
+	BeforeFrame func(i int)
 	// FrameDelay, when set, replaces Options.FrameDelay for this reply.
 	FrameDelay time.Duration
 	// Header is added to the response headers.
