@@ -63,6 +63,9 @@ func (b *Bedrock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer b.release(body)
 	req := &Request{Op: op, Target: model, RawPath: r.RequestURI, Header: r.Header, Body: body.Bytes()}
 	rep := b.reply(req)
+	if !hold(r.Context(), rep) {
+		return
+	}
 	switch {
 	case rep != nil && rep.Error != nil:
 		rep.Error.write(w, id)

@@ -59,6 +59,9 @@ func (s *SageMaker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.release(body)
 	req := &Request{Op: op, Target: name, RawPath: r.RequestURI, Header: r.Header, Body: body.Bytes()}
 	rep := s.reply(req)
+	if !hold(r.Context(), rep) {
+		return
+	}
 	switch {
 	case rep != nil && rep.Error != nil:
 		rep.Error.write(w, id)

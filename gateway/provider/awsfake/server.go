@@ -60,6 +60,8 @@ type Reply struct {
 	Body []byte
 	// Events are the event-stream messages of a streaming answer.
 	Events []Event
+	// Delay holds the answer back (until the client gives up, if sooner).
+	Delay time.Duration
 	// Raw, when set, is written verbatim as a 200 event-stream body (to
 	// send corrupt frames).
 	Raw []byte
@@ -209,6 +211,21 @@ func (c *core) reply(req *Request) *Reply {
 		next = c.opts.Respond(req)
 	}
 	return next
+}
+
+// hold waits out rep's Delay; it reports false when the client left first.
+func hold(ctx context.Context, rep *Reply) bool {
+	if rep == nil || rep.Delay <= 0 {
+		return true
+	}
+	t := time.NewTimer(rep.Delay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // count adds reported usage to the counters.
