@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
+	"testing/synctest"
 	"testing"
-	"time"
 
 	"github.com/gitplane/gitplane/gateway/openai"
 	"github.com/gitplane/gitplane/gateway/provider"
@@ -43,51 +46,85 @@ func TestEmbeddingsTitan(t *testing.T) {
 	}
 }
 
-// TestEmbeddingsManyInputs sends one call per input, concurrently up to
-// the bound and never beyond it, and keeps the input order.
+// TestEmbeddingsManyInputs sends one InvokeModel call per input and keeps
+// the input order.
 func TestEmbeddingsManyInputs(t *testing.T) {
-	const limit, inputs = 3, 9
-	var mu sync.Mutex
-	inflight, peak := 0, 0
-	reached := make(chan struct{})
-	var once sync.Once
-	fake := newFake(t, awsfake.Options{Respond: func(*awsfake.Request) *awsfake.Reply {
-		mu.Lock()
-		inflight++
-		peak = max(peak, inflight)
-		if inflight == limit {
-			once.Do(func() { close(reached) })
-		}
-		mu.Unlock()
-		select { // hold each call until the bound is reached, so parallelism shows
-		case <-reached:
-		case <-time.After(10 * time.Second):
-		}
-		mu.Lock()
-		inflight--
-		mu.Unlock()
-		return nil
-	}})
-	p := newProvider(t, fake, "amazon.titan-embed-text-v2:0", func(o *bedrock.Options) { o.EmbedConcurrency = limit })
+	fake := newFake(t, awsfake.Options{})
+	p := newProvider(t, fake, "amazon.titan-embed-text-v2:0", func(o *bedrock.Options) { o.EmbedConcurrency = 3 })
 	texts := []string{"a", "b b", "c c c", "d", "e e", "f f f", "g", "h h", "i i i"}
 	resp, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "emb", Input: openai.StringOrList{Values: texts}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if peak != limit {
-		t.Errorf("peak concurrency %d, want %d", peak, limit)
-	}
-	if n := len(fake.Requests()); n != inputs {
-		t.Errorf("%d InvokeModel calls, want %d", n, inputs)
+	if n := len(fake.Requests()); n != len(texts) {
+		t.Errorf("%d InvokeModel calls, want %d", n, len(texts))
 	}
 	for i, d := range resp.Data {
 		if d.Index != i || d.Embedding[0] != awsfake.Embedding(texts[i], 1024)[0] {
 			t.Errorf("data[%d] is not input %d's vector", i, i)
 		}
 	}
-	if resp.Usage.PromptTokens != 18 {
-		t.Errorf("prompt tokens %d, want 18", resp.Usage.PromptTokens)
+	if resp.Usage.PromptTokens != 18 || resp.Usage.TotalTokens != 18 {
+		t.Errorf("usage %+v, want 18 prompt tokens", resp.Usage)
 	}
+}
+
+// gatedTransport answers Titan calls in memory, each held until gate
+// closes, and records the peak number of calls in flight.
+type gatedTransport struct {
+	gate           chan struct{}
+	mu             sync.Mutex
+	inflight, peak int
+}
+
+// RoundTrip waits for the gate and answers a one-token embedding.
+func (g *gatedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r.Body.Close()
+	g.mu.Lock()
+	g.inflight++
+	g.peak = max(g.peak, g.inflight)
+	g.mu.Unlock()
+	<-g.gate
+	g.mu.Lock()
+	g.inflight--
+	g.mu.Unlock()
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"embedding":[0.5],"inputTextTokenCount":1}`)), Request: r}, nil
+}
+
+// TestEmbeddingsConcurrencyBound runs in a synctest bubble: once every
+// goroutine is blocked, exactly EmbedConcurrency calls are in flight.
+func TestEmbeddingsConcurrencyBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const limit = 3
+		tr := &gatedTransport{gate: make(chan struct{})}
+		p, err := bedrock.New(bedrock.Options{ModelID: "amazon.titan-embed-text-v2:0", Region: "us-east-1",
+			Endpoint: "http://bedrock.test", HTTPClient: &http.Client{Transport: tr},
+			Credentials: awsfake.DefaultCredential.Provider(), EmbedConcurrency: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "e", Input: openai.StringOrList{Values: texts}})
+			done <- err
+		}()
+		synctest.Wait()
+		tr.mu.Lock()
+		inflight := tr.inflight
+		tr.mu.Unlock()
+		if inflight != limit {
+			t.Errorf("%d calls in flight, want %d", inflight, limit)
+		}
+		close(tr.gate)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if tr.peak != limit {
+			t.Errorf("peak %d calls in flight, want %d", tr.peak, limit)
+		}
+	})
 }
 
 func TestEmbeddingsError(t *testing.T) {
