@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"testing/synctest"
 	"testing"
+	"testing/synctest"
 
 	"github.com/gitplane/gitplane/gateway/openai"
 	"github.com/gitplane/gitplane/gateway/provider"
