@@ -49,6 +49,7 @@ type Client struct {
 	service, region string
 	base            url.URL
 	http            *http.Client
+	rt              http.RoundTripper // http's Transport when Client.Do would add nothing
 	creds           aws.CredentialsProvider
 	clock           func() time.Time
 	signer          *v4.Signer
@@ -74,6 +75,11 @@ func New(opts Options) (*Client, error) {
 		creds: opts.Credentials, clock: opts.Clock, signer: v4.NewSigner()}
 	if c.http == nil {
 		c.http = DefaultHTTPClient()
+	}
+	if c.http.Timeout == 0 && c.http.Jar == nil && c.http.CheckRedirect == nil && c.http.Transport != nil {
+		// AWS runtime APIs do not redirect and deadlines come from the
+		// context: skip Client.Do's header copying for redirects.
+		c.rt = c.http.Transport
 	}
 	if _, ok := c.creds.(*aws.CredentialsCache); !ok {
 		c.creds = aws.NewCredentialsCache(c.creds)
@@ -170,7 +176,12 @@ func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer) (*http.Re
 		pb.Close()
 		return nil, &provider.Error{Kind: provider.Internal, Message: "signing the upstream request failed", Err: err}
 	}
-	resp, err := c.http.Do(req)
+	var resp *http.Response
+	if c.rt != nil {
+		resp, err = c.rt.RoundTrip(req)
+	} else {
+		resp, err = c.http.Do(req)
+	}
 	if err != nil {
 		return nil, TransportError(ctx, err)
 	}

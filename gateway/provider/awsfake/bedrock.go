@@ -21,6 +21,7 @@ type Bedrock struct {
 	*core
 	converse []byte  // precomputed default Converse body
 	stream   []Event // precomputed default ConverseStream events
+	encoded  []byte  // the same, encoded, for Instant mode
 	outTok   int
 }
 
@@ -44,6 +45,9 @@ func NewBedrock(opts Options) *Bedrock {
 		JSONEvent("contentBlockStop", map[string]int{"contentBlockIndex": 0}),
 		JSONEvent("messageStop", map[string]string{"stopReason": "end_turn"}),
 		JSONEvent("metadata", map[string]any{"usage": usage, "metrics": map[string]int{"latencyMs": 1}}))
+	if b.opts.Instant {
+		b.encoded = encodeEvents(b.stream, "application/json")
+	}
 	b.start(b)
 	return b
 }
@@ -91,6 +95,11 @@ func (b *Bedrock) converseReply(w http.ResponseWriter, r *http.Request, id, op s
 			return
 		}
 		writeJSON(w, id, rep.Header, rep.Body)
+		return
+	}
+	if rep == nil && b.encoded != nil {
+		b.count(DefaultInputTokens, b.outTok)
+		startStream(w, id, nil, 0).sendReply(r.Context(), &Reply{Raw: b.encoded}, "")
 		return
 	}
 	if rep == nil {

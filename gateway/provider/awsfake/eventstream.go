@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -25,6 +26,23 @@ func ExceptionEvent(exceptionType, message string) Event {
 	b, _ := json.Marshal(map[string]string{"message": message})
 	return Event{Exception: exceptionType, Payload: b}
 }
+
+// encodeEvents encodes events as one event-stream body.
+func encodeEvents(events []Event, contentType string) []byte {
+	var buf bytes.Buffer
+	s := &streamWriter{w: bufferWriter{&buf}, enc: eventstream.NewEncoder()}
+	s.sendAll(context.Background(), events, contentType)
+	return buf.Bytes()
+}
+
+// bufferWriter is an http.ResponseWriter over a buffer, for encodeEvents.
+type bufferWriter struct{ *bytes.Buffer }
+
+// Header returns nil: encodeEvents sends no headers.
+func (bufferWriter) Header() http.Header { return nil }
+
+// WriteHeader does nothing.
+func (bufferWriter) WriteHeader(int) {}
 
 // streamWriter writes event-stream messages to an HTTP response, flushing
 // after each one.
@@ -93,6 +111,9 @@ func (s *streamWriter) sendReply(ctx context.Context, rep *Reply, contentType st
 	s.before = rep.BeforeFrame
 	if rep.Raw != nil {
 		_, _ = s.w.Write(rep.Raw)
+		if s.flusher != nil {
+			s.flusher.Flush()
+		}
 		return
 	}
 	s.sendAll(ctx, rep.Events, contentType)

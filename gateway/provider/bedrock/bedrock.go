@@ -42,8 +42,9 @@ type Options struct {
 	EmbedConcurrency int
 }
 
-// acceptJSON is the header set of the JSON operations.
-var acceptJSON = http.Header{"Accept": {"application/json"}}
+// acceptJSON is the header set of the JSON operations: none beyond
+// Content-Type (JSON is their only answer; fewer headers, less to sign).
+var acceptJSON http.Header
 
 // Provider serves a route from one Bedrock model.
 type Provider struct {
