@@ -84,6 +84,7 @@ type toolSpec struct {
 	InputSchema struct {
 		JSON json.RawMessage `json:"json"`
 	} `json:"inputSchema"`
+	Strict *bool `json:"strict,omitempty"`
 }
 
 // empty is the {} value of union members without fields.

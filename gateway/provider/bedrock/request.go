@@ -220,7 +220,7 @@ func tools(req *openai.ChatCompletionRequest, usedTools bool, msgs []message) (*
 		if t.Type != "function" || t.Function.Name == "" {
 			return nil, badRequest("tools[%d]: only function tools with a name are supported", i)
 		}
-		spec := toolSpec{Name: t.Function.Name, Description: t.Function.Description}
+		spec := toolSpec{Name: t.Function.Name, Description: t.Function.Description, Strict: t.Function.Strict}
 		spec.InputSchema.JSON = t.Function.Parameters
 		if len(spec.InputSchema.JSON) == 0 || string(spec.InputSchema.JSON) == "null" {
 			spec.InputSchema.JSON = emptySchema
