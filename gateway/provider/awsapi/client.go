@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -131,23 +130,30 @@ func PutBuffer(buf *bytes.Buffer) {
 	}
 }
 
-// pooledBody is a request body that returns its buffer to the pool once
-// the transport closes it (exactly once, however often Close is called).
-type pooledBody struct {
-	r      bytes.Reader
-	buf    *bytes.Buffer
-	closed atomic.Bool
+// requestBody is a request body over a pooled buffer. It is replayable
+// (GetBody), so HTTP/2 can resend it after a GOAWAY.
+type requestBody struct{ bytes.Reader }
+
+// Close does nothing: the buffer goes back to the pool with the response.
+func (*requestBody) Close() error { return nil }
+
+// releasingBody is a response body that returns the request's buffer to
+// the pool when closed. AWS answers 2xx only after reading the whole
+// request (the signature covers the body hash), so by then the transport
+// is done with it.
+type releasingBody struct {
+	io.ReadCloser
+	buf *bytes.Buffer
 }
 
-// Read reads from the buffer.
-func (p *pooledBody) Read(b []byte) (int, error) { return p.r.Read(b) }
-
-// Close releases the buffer.
-func (p *pooledBody) Close() error {
-	if p.closed.CompareAndSwap(false, true) {
-		PutBuffer(p.buf)
+// Close closes the response body and recycles the request buffer once.
+func (r *releasingBody) Close() error {
+	err := r.ReadCloser.Close()
+	if r.buf != nil {
+		PutBuffer(r.buf)
+		r.buf = nil
 	}
-	return nil
+	return err
 }
 
 // Do signs a POST of body (JSON) to t and sends it; it takes ownership of
@@ -168,12 +174,18 @@ func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer) (*http.Re
 	for k, v := range t.header {
 		h[k] = v
 	}
-	pb := &pooledBody{buf: body}
-	pb.r.Reset(body.Bytes())
-	req := (&http.Request{Method: http.MethodPost, URL: &u, Host: u.Host, Header: h, Body: pb,
-		ContentLength: int64(body.Len()), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
+	raw := body.Bytes()
+	rb := &requestBody{}
+	rb.Reset(raw)
+	req := (&http.Request{Method: http.MethodPost, URL: &u, Host: u.Host, Header: h, Body: rb,
+		GetBody: func() (io.ReadCloser, error) {
+			b := &requestBody{}
+			b.Reset(raw)
+			return b, nil
+		},
+		ContentLength: int64(len(raw)), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(ctx)
 	if err := c.signer.SignHTTP(ctx, creds, req, string(hash[:]), c.service, c.region, c.clock()); err != nil {
-		pb.Close()
+		PutBuffer(body)
 		return nil, &provider.Error{Kind: provider.Internal, Message: "signing the upstream request failed", Err: err}
 	}
 	var resp *http.Response
@@ -182,6 +194,8 @@ func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer) (*http.Re
 	} else {
 		resp, err = c.http.Do(req)
 	}
+	// On failures the buffer is left to the garbage collector: the
+	// transport may still be reading it.
 	if err != nil {
 		return nil, TransportError(ctx, err)
 	}
@@ -192,6 +206,7 @@ func (c *Client) Do(ctx context.Context, t Target, body *bytes.Buffer) (*http.Re
 		}
 		return nil, perr
 	}
+	resp.Body = &releasingBody{ReadCloser: resp.Body, buf: body}
 	return resp, nil
 }
 
