@@ -25,7 +25,9 @@ type Provider interface {
 }
 
 // StreamSink receives the chunks of a streamed chat completion. An error
-// returned by Chunk (client gone) makes ChatStream stop and return it.
+// returned by Chunk makes ChatStream stop and return it. (The gateway's sink
+// keeps accepting chunks after the client went away, so that the usage the
+// upstream reports at the end is still charged.)
 type StreamSink interface {
 	Chunk(c *openai.ChatCompletionChunk) error
 }
@@ -121,4 +123,18 @@ func Fallbackable(err error) bool {
 		return true
 	}
 	return false
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying the gateway's request id, which
+// providers may send upstream (X-Request-Id) for correlation.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id carried by ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
