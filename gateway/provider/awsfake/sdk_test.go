@@ -3,6 +3,7 @@ package awsfake_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -203,5 +204,21 @@ func TestSageMakerErrorsThroughSDK(t *testing.T) {
 	var streamErr *smtypes.ModelStreamError
 	if err := out.GetStream().Err(); !errors.As(err, &streamErr) || aws.ToString(streamErr.ErrorCode_) != "StreamBroken" {
 		t.Errorf("mid-stream: got %v, want ModelStreamError StreamBroken", err)
+	}
+}
+
+func TestListenerOption(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := awsfake.NewBedrock(awsfake.Options{Listener: l})
+	defer fake.Close()
+	if fake.URL() != "http://"+l.Addr().String() {
+		t.Fatalf("serving on %s, want %s", fake.URL(), l.Addr())
+	}
+	if _, err := bedrockClient(fake, awsfake.DefaultCredential).Converse(context.Background(),
+		&bedrockruntime.ConverseInput{ModelId: aws.String("m"), Messages: userHi}); err != nil {
+		t.Fatal(err)
 	}
 }

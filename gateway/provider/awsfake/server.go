@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -37,6 +38,9 @@ type Options struct {
 	// Instant serves precomputed default replies with no delay and does not
 	// record requests: for benchmarks.
 	Instant bool
+	// Listener, when set, is where the stand-in serves (e.g. a fixed port
+	// for a demo); by default it listens on a free loopback port.
+	Listener net.Listener
 }
 
 // Request is a request the stand-in received (recorded unless Instant).
@@ -125,7 +129,14 @@ func newCore(service string, opts Options) *core {
 }
 
 // start serves h on a local httptest server.
-func (c *core) start(h http.Handler) { c.server = httptest.NewServer(h) }
+func (c *core) start(h http.Handler) {
+	c.server = httptest.NewUnstartedServer(h)
+	if c.opts.Listener != nil {
+		c.server.Listener.Close()
+		c.server.Listener = c.opts.Listener
+	}
+	c.server.Start()
+}
 
 // URL is the base endpoint to pass as the provider's Endpoint.
 func (c *core) URL() string { return c.server.URL }
