@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -64,7 +65,7 @@ func New(opts Options) (*Provider, error) {
 	c, err := awsapi.New(awsapi.Options{Service: "bedrock", Region: opts.Region, Host: "bedrock-runtime",
 		Endpoint: opts.Endpoint, HTTPClient: opts.HTTPClient, Credentials: opts.Credentials, Clock: opts.Clock})
 	if err != nil {
-		return nil, errors.Join(errors.New("bedrock"), err)
+		return nil, fmt.Errorf("bedrock: %w", err)
 	}
 	p := &Provider{client: c, clock: opts.Clock, embedConcurrency: opts.EmbedConcurrency,
 		converse: c.Target("model", opts.ModelID, "converse", acceptJSON),

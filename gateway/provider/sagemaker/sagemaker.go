@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -62,7 +63,7 @@ func New(opts Options) (*Provider, error) {
 	c, err := awsapi.New(awsapi.Options{Service: "sagemaker", Region: opts.Region, Host: "runtime.sagemaker",
 		Endpoint: opts.Endpoint, HTTPClient: opts.HTTPClient, Credentials: opts.Credentials, Clock: opts.Clock})
 	if err != nil {
-		return nil, errors.Join(errors.New("sagemaker"), err)
+		return nil, fmt.Errorf("sagemaker: %w", err)
 	}
 	invoke := http.Header{"Accept": {"application/json"}}
 	stream := http.Header{"X-Amzn-Sagemaker-Accept": {"text/event-stream"}}
