@@ -73,8 +73,12 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 	fields := fieldsOf(v.Type())
 	seen := make(map[string]bool, len(n.Content)/2)
+	keys := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
+		if d.duplicate(keys, key, path) {
+			continue
+		}
 		f, ok := fields.byName[key.Value]
 		if !ok {
 			d.fail(key, joinPath(path, key.Value), "unknown field %q (known fields: %s)", key.Value, strings.Join(fields.names, ", "))
@@ -112,7 +116,11 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	keys := make(map[string]*yaml.Node, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if d.duplicate(keys, n.Content[i], path) {
+			continue
+		}
 		key := reflect.New(v.Type().Key()).Elem()
 		val := reflect.New(v.Type().Elem()).Elem()
 		d.decode(n.Content[i], key, path)
@@ -219,4 +227,17 @@ func collectFields(t reflect.Type, index []int, fs *fieldSet) {
 		}
 		fs.list = append(fs.list, f)
 	}
+}
+
+// duplicate reports (and fails on) a mapping key already seen in the same
+// mapping, naming both positions, as sigs.k8s.io/yaml's strict mode and
+// kubectl do; otherwise it records the key. YAML leaves duplicate keys
+// undefined and most decoders quietly keep the last one.
+func (d *decoder) duplicate(keys map[string]*yaml.Node, key *yaml.Node, path string) bool {
+	if first, dup := keys[key.Value]; dup {
+		d.fail(key, joinPath(path, key.Value), "duplicate key %q (first set at line %d, column %d)", key.Value, first.Line, first.Column)
+		return true
+	}
+	keys[key.Value] = key
+	return false
 }

@@ -78,3 +78,38 @@ func TestModelSpecChecks(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicateKeysAndRegions: a key set twice in one mapping is an error
+// naming both places (the last one does not quietly win), and the OIDC
+// issuer must be the cluster region's.
+func TestDuplicateKeysAndRegions(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, old, new string
+		want                 []string
+	}{
+		{"duplicate spec field", "models/llama.yaml", "  image:", "  port: 8000\n  port: 9000\n  image:",
+			[]string{`models/llama.yaml:7:3: spec.port: duplicate key "port" (first set at line 6, column 3)`}},
+		{"duplicate map key", "envs/staging.yaml", "    subnetSelector: {karpenter.sh/discovery: ml}", "    subnetSelector: {karpenter.sh/discovery: ml, karpenter.sh/discovery: other}",
+			[]string{`envs/staging.yaml:16:50: spec.nodes.subnetSelector.karpenter.sh/discovery: duplicate key "karpenter.sh/discovery" (first set at line 16, column 22)`}},
+		{"duplicate top-level key", "models/llama.yaml", "kind: Model\n", "kind: Model\nkind: Model\n",
+			[]string{`models/llama.yaml:3:1: kind: duplicate key "kind" (first set at line 2, column 1)`}},
+		{"issuer of another region", "envs/staging.yaml", "https://oidc.eks.us-east-1.amazonaws.com/id/ABC", "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC",
+			[]string{"envs/staging.yaml:10:17: spec.cluster.oidcIssuer: the issuer is EKS's in region eu-west-1 but the cluster is in us-east-1; IRSA trusts the issuer of the cluster itself"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := baseFiles()
+			if !strings.Contains(string(files[tt.file]), tt.old) {
+				t.Fatalf("%q not in %s", tt.old, tt.file)
+			}
+			files[tt.file] = []byte(strings.Replace(string(files[tt.file]), tt.old, tt.new, 1))
+			_, err := schema.Parse(files)
+			var list schema.ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("want an ErrorList, got %v", err)
+			}
+			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
+				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
+			}
+		})
+	}
+}

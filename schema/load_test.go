@@ -123,7 +123,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown environment", []edit{{"models/llama.yaml", "  image:", "  environments: [staging, qa]\n  image:"}},
 			[]string{`models/llama.yaml:6:27: spec.environments[1]: no Environment named "qa"`}},
 		{"bad region", []edit{{"envs/staging.yaml", "region: us-east-1", "region: useast1"}},
-			[]string{`envs/staging.yaml:8:13: spec.cluster.region: "useast1" is not an AWS region (like us-east-1)`, `envs/staging.yaml:12:21: spec.ingress.certificateArn: certificate is in region us-east-1 but the cluster is in useast1; an ALB needs a certificate of its own region`}},
+			[]string{`envs/staging.yaml:8:13: spec.cluster.region: "useast1" is not an AWS region (like us-east-1)`, "envs/staging.yaml:10:17: spec.cluster.oidcIssuer: the issuer is EKS's in region us-east-1 but the cluster is in useast1; IRSA trusts the issuer of the cluster itself", `envs/staging.yaml:12:21: spec.ingress.certificateArn: certificate is in region us-east-1 but the cluster is in useast1; an ALB needs a certificate of its own region`}},
 		{"bad account", []edit{{"envs/staging.yaml", `accountId: "111122223333"`, `accountId: "1234"`}},
 			[]string{`envs/staging.yaml:9:16: spec.cluster.accountId: "1234" is not a 12-digit AWS account ID`, `envs/staging.yaml:12:21: spec.ingress.certificateArn: ARN is in account 111122223333 but Environment "staging" is in account 1234`, `models/llama.yaml:13:14: spec.iam.roleArn: ARN is in account 111122223333 but Environment "staging" is in account 1234`, `gateways/ai.yaml:8:14: spec.iam.roleArn: ARN is in account 111122223333 but Environment "staging" is in account 1234`}},
 		{"bad certificate ARN", []edit{{"envs/staging.yaml", "certificate/abc-123", "cert/abc"}},

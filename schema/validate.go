@@ -14,15 +14,17 @@ import (
 )
 
 var (
-	regionRE   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
-	accountRE  = regexp.MustCompile(`^\d{12}$`)
-	issuerRE   = regexp.MustCompile(`^https://[a-z0-9.-]+(/[A-Za-z0-9._~-]+)*$`)
-	certARNRE  = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):(\d{12}):certificate/[A-Za-z0-9-]+$`)
-	roleARNRE  = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
-	roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	amiAliasRE = regexp.MustCompile(`^(al2|al2023|bottlerocket|windows2019|windows2022)@(latest|v[\w.-]+)$`)
-	groupRE    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
-	modelIDRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.:_/-]*$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
+	accountRE = regexp.MustCompile(`^\d{12}$`)
+	issuerRE  = regexp.MustCompile(`^https://[a-z0-9.-]+(/[A-Za-z0-9._~-]+)*$`)
+	// eksIssuerRE matches an EKS cluster's own issuer and captures its region.
+	eksIssuerRE = regexp.MustCompile(`^https://oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com/id/`)
+	certARNRE   = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):(\d{12}):certificate/[A-Za-z0-9-]+$`)
+	roleARNRE   = regexp.MustCompile(`^arn:aws(?:-[a-z]+)*:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	roleNameRE  = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	amiAliasRE  = regexp.MustCompile(`^(al2|al2023|bottlerocket|windows2019|windows2022)@(latest|v[\w.-]+)$`)
+	groupRE     = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+	modelIDRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.:_/-]*$`)
 )
 
 // validateRepo checks every spec and the references between them. When a
@@ -100,6 +102,8 @@ func validateEnvironment(fsys fs.FS, e *Environment, errs *ErrorList) {
 	}
 	if c.OIDCIssuer != "" && !issuerRE.MatchString(c.OIDCIssuer) {
 		errs.errAt(src, "spec.cluster.oidcIssuer", "%q is not an https issuer URL (like https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLE)", c.OIDCIssuer)
+	} else if m := eksIssuerRE.FindStringSubmatch(c.OIDCIssuer); m != nil && c.Region != "" && m[1] != c.Region {
+		errs.errAt(src, "spec.cluster.oidcIssuer", "the issuer is EKS's in region %s but the cluster is in %s; IRSA trusts the issuer of the cluster itself", m[1], c.Region)
 	}
 	if arn := s.Ingress.CertificateARN; arn != "" {
 		if m := certARNRE.FindStringSubmatch(arn); m == nil {
