@@ -76,6 +76,9 @@ func objectSchema(t reflect.Type) map[string]any {
 				p["type"] = []string{"string", "number"}
 			}
 		}
+		for k, v := range schemaRules[t][f.name] {
+			p[k] = v
+		}
 		props[f.name] = p
 		if f.required {
 			required = append(required, f.name)
