@@ -92,7 +92,7 @@ func TestCheckWithAWS(t *testing.T) {
 	md := rep.Markdown()
 	for _, want := range []string{
 		"| ❌ | models/llama | `arn:aws:iam::111122223333:role/llama` |",
-		"| models/llama | spot-with-fallback | g5.xlarge | 1–1 → 1–2 | $365 | $365–$730 | +$365 |",
+		"| models/llama | spot-with-fallback | g5.xlarge (spot) | 1–1 → 1–2 | $365 | $365–$730 | +$365 | $1 (g5.xlarge) |",
 		"spot: ec2:DescribeSpotPriceHistory (Linux/UNIX) at 2026-11-27T12:00:00Z",
 		"<details><summary>33 differences between EC2 in this region and the embedded catalog</summary>",
 		"- g6.xlarge: not offered in this region\n",

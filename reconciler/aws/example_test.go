@@ -33,12 +33,12 @@ func Example() {
 	//
 	// #### Estimated GPU cost: staging
 	//
-	// | Model | Capacity | Instance | Replicas | $/month before | $/month after | Δ $/month (max) |
-	// |---|---|---|---|---:|---:|---:|
-	// | models/llama | spot-with-fallback | g6.xlarge | 1–1 → 1–3 | $588 | $588–$1,763 | +$1,175 |
-	// | **Total** | | | | $588 | $588–$1,763 | +$1,175 |
+	// | Model | Capacity | Instance (price) | Replicas | $/month before | $/month after | Δ $/month (max) | worst case $/h (max) |
+	// |---|---|---|---|---:|---:|---:|---:|
+	// | models/llama | spot-with-fallback | g6.xlarge (on-demand list price) | 1–1 → 1–3 | $588 | $588–$1,763 | +$1,175 | $6.726 (g6e.2xlarge) |
+	// | **Total** | | | | $588 | $588–$1,763 | +$1,175 | |
 	//
-	// Unchanged Models are not listed. One node per replica, 730 hours a month. Prices: embedded catalog; on-demand: us-east-1 list prices of 2025-08-01; no spot prices (offline).
+	// Unchanged Models are not listed. One node per replica, 730 hours a month. Worst case: every replica on the dearest instance type the NodePools allow. Prices: embedded catalog; on-demand: us-east-1 list prices of 2025-08-01; no spot prices (offline).
 }
 
 func exampleRepo(maxReplicas string) *schema.Repo {
