@@ -74,6 +74,11 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 		ctx = lctx
 	}
 	stored := plan.Inventory
+	if !opts.DryRun && writes(&out, rendered) {
+		if err := e.checkCluster(ctx, env, plan.Cluster, true); err != nil {
+			return &out, err
+		}
+	}
 	if !opts.DryRun {
 		var err error
 		if stored, err = e.updateInventory(ctx, env, stored, rendered); err != nil {

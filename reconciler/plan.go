@@ -92,6 +92,8 @@ type Plan struct {
 	// Inventory is what gitplane recorded for the Environment before this
 	// plan; the engine reads it to prune.
 	Inventory Inventory `json:"-"`
+	// Cluster is the cluster the plan was made for (PlanRequest.Cluster).
+	Cluster Cluster `json:"-"`
 }
 
 // setError records err as the change's error (see Change.Error).

@@ -27,6 +27,11 @@ type PlanRequest struct {
 	Recreate func(*unstructured.Unstructured) bool
 	// ForceConflicts takes ownership of fields other appliers manage.
 	ForceConflicts bool
+	// Cluster is the EKS cluster the Environment names (spec.cluster).
+	// When set, Plan fails with a *ClusterMismatchError if the API server
+	// is recorded as another cluster, and Apply records it on the first
+	// sync that writes. The CLI and serve always set it.
+	Cluster Cluster
 }
 
 // Plan compares the rendered objects with the cluster: it reads the
@@ -47,6 +52,9 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 		return nil, err
 	}
 	hashed := time.Now()
+	if err := e.checkCluster(ctx, req.Environment, req.Cluster, false); err != nil {
+		return nil, err
+	}
 	inv, err := e.ReadInventory(ctx, req.Environment)
 	if err != nil {
 		return nil, err
@@ -67,6 +75,7 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	}
 	plan := Reconcile(req.Environment, desired, live, inv.without(refsOf(notOwned)), req.PlanOptions)
 	plan.Inventory = inv
+	plan.Cluster = req.Cluster
 	plan.addDeletions(notOwned)
 	if err := e.checkCreates(ctx, plan); err != nil {
 		return nil, err

@@ -153,7 +153,7 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	if in.Planner != nil {
 		plan, err = in.Planner.Plan(ctx, reconciler.PlanRequest{
 			Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
-			Diffs: true, Recreate: recreatePolicy(head, res.Env),
+			Diffs: true, Recreate: recreatePolicy(head, res.Env), Cluster: reconciler.ClusterOf(res.Env),
 		})
 		if err != nil {
 			return fmt.Errorf("planning against the cluster: %w", err)

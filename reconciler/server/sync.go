@@ -62,7 +62,8 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	if err != nil {
 		return nil, err
 	}
-	plan, err := engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions})
+	plan, err := engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
+		Cluster: reconciler.ClusterOf(res.Env)})
 	if err != nil {
 		return nil, err
 	}

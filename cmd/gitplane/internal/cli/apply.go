@@ -62,6 +62,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			p, err := engine.Plan(ctx, reconciler.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
 				Diffs: f.dryRun, Recreate: desired.recreate, ForceConflicts: f.forceConflicts,
+				Cluster: reconciler.ClusterOf(desired.env),
 			})
 			if err != nil {
 				return err
