@@ -115,16 +115,45 @@ type run struct {
 // measure runs cmd with its output discarded.
 func measure(b *testing.B, cmd *exec.Cmd) run {
 	b.Helper()
+	return measureExit(b, cmd, 0)
+}
+
+// measureExit runs cmd, which must exit with code, with its output
+// discarded. The peak RSS is GNU time's when /usr/bin/time is there: the
+// child's own rusage is no good, since Linux carries the parent's peak
+// over into a vforked child's exec (os/exec uses vfork), so it reports at
+// least this test process's peak RSS.
+func measureExit(b *testing.B, cmd *exec.Cmd, code int) run {
+	b.Helper()
+	rssFile := ""
+	if _, err := os.Stat("/usr/bin/time"); err == nil {
+		rssFile = filepath.Join(b.TempDir(), "rss")
+		cmd.Args = append([]string{"/usr/bin/time", "-f", "%M", "-o", rssFile}, cmd.Args...)
+		cmd.Path = "/usr/bin/time"
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, stderr.String()[:min(stderr.Len(), 2000)])
+	err := cmd.Run()
+	if got := cmd.ProcessState.ExitCode(); got != code {
+		b.Fatalf("%s: exit %d, want %d (%v)\n%s", strings.Join(cmd.Args, " "), got, code, err, stderr.String()[:min(stderr.Len(), 2000)])
 	}
 	r := run{wall: time.Since(start)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		r.rssMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	if rssFile != "" {
+		data, err := os.ReadFile(rssFile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n") // a non-zero exit adds a line
+		kib, err := strconv.ParseFloat(lines[len(lines)-1], 64)
+		if err != nil {
+			b.Fatalf("reading the peak RSS from /usr/bin/time: %v", err)
+		}
+		r.rssMiB = kib / 1024
 	}
 	return r
 }

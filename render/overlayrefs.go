@@ -128,22 +128,21 @@ func refusedFieldsOf(k *types.Kustomization) []string {
 type overlayTree struct {
 	dir   string            // the folder in the repository
 	files map[string][]byte // path inside the folder → content
+	dirs  map[string]bool   // the folders holding them, made by has
 }
 
 // has says whether p, inside the folder, is a file or a folder of it.
 func (t *overlayTree) has(p string) bool {
-	if p == "." {
-		return true
-	}
-	if _, ok := t.files[p]; ok {
-		return true
-	}
-	for name := range t.files {
-		if strings.HasPrefix(name, p+"/") {
-			return true
+	if t.dirs == nil {
+		t.dirs = map[string]bool{".": true}
+		for name := range t.files {
+			for d := path.Dir(name); !t.dirs[d]; d = path.Dir(d) {
+				t.dirs[d] = true
+			}
 		}
 	}
-	return false
+	_, ok := t.files[p]
+	return ok || t.dirs[p]
 }
 
 // checkOverlayRefs checks every kustomization of the overlay folder. The

@@ -115,9 +115,10 @@ func nodeLimitError(file string, doc, at *yaml.Node, max int) *FieldError {
 
 // CheckYAML checks the YAML documents of a file against the limits on
 // documents per file and nodes per document, without expanding aliases,
-// and returns the nodes it counted (aliases expanded). Text that is not
-// YAML is not an error here: a file's YAML syntax is its reader's concern.
-func (l Limits) CheckYAML(file string, data []byte) (nodes int, err *FieldError) {
-	nodes, err, _ = yamlDocuments(file, data, l, func(*yaml.Node) {})
-	return nodes, err
+// and returns the nodes it counted (aliases expanded) and the document
+// over a limit, if any. Text that is not YAML is not a problem here: a
+// file's YAML syntax is its reader's concern.
+func (l Limits) CheckYAML(file string, data []byte) (nodes int, over *FieldError) {
+	nodes, over, _ = yamlDocuments(file, data, l, func(*yaml.Node) {})
+	return nodes, over
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +68,8 @@ func loadWorkTree(dir string) (*schema.Repo, fs.FS, error) {
 	if err := render.CheckOverlays(fsys, repo, schema.Limits{}); errors.As(err, &overlays) {
 		list = append(list, overlays...)
 		list.Sort()
+		// the loader reads an overlay's .yaml files too: the same limit error twice
+		list = slices.Compact(list)
 	} else if err != nil {
 		return nil, nil, err
 	}

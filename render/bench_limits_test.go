@@ -1,0 +1,91 @@
+package render_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// lolYAML is the classic alias bomb as an overlay resource: about 600
+// bytes naming 9^9 strings.
+const lolYAML = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: lol, namespace: models}
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+
+// BenchmarkValidateUntrusted runs `gitplane validate` in a fresh process
+// on repositories made to exhaust it, which it refuses, and on the largest
+// repository of the benchmarks, which it accepts: wall time and peak RSS.
+func BenchmarkValidateUntrusted(b *testing.B) {
+	examples := examplesFS(b)
+	bomb := cloneFS(examples)
+	bomb["overlays/prod/lol.txt"] = &fstest.MapFile{Data: []byte(lolYAML)}
+	bomb["overlays/prod/kustomization.yaml"] = &fstest.MapFile{Data: []byte("resources: [lol.txt]\n")}
+	big := cloneFS(examples)
+	big["models/big.yaml"] = &fstest.MapFile{Data: []byte("# " + strings.Repeat("x", 50<<20) + "\n")}
+	cases := []struct {
+		name string
+		fsys fstest.MapFS
+		code int // the exit code validate must give
+	}{
+		{"billion-laughs-overlay", bomb, 1},
+		{"50MB-spec-file", big, 1},
+		{"models=1000", generatedRepo(1000), 0},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			dir := b.TempDir()
+			for name, f := range c.fsys {
+				writeFile(b, filepath.Join(dir, name), f.Data)
+			}
+			var r run
+			for b.Loop() {
+				r = measureExit(b, exec.Command(gitplaneBinary(b), "validate", dir), c.code)
+			}
+			b.ReportMetric(r.wall.Seconds(), "cli-s")
+			b.ReportMetric(r.rssMiB, "cli-peak-RSS-MiB")
+			b.Logf("gitplane validate %s: exit %d in %v (CPU %v), peak RSS %.0f MiB", c.name, c.code,
+				r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond), r.rssMiB)
+		})
+	}
+}
+
+func examplesFS(b *testing.B) fstest.MapFS {
+	out := fstest.MapFS{}
+	src := os.DirFS("../examples/specs")
+	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(src, p)
+		out[p] = &fstest.MapFile{Data: data}
+		return err
+	})
+	if err != nil {
+		b.Fatal(fmt.Errorf("reading the examples: %w", err))
+	}
+	return out
+}
+
+func cloneFS(in fstest.MapFS) fstest.MapFS {
+	out := make(fstest.MapFS, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
