@@ -7,6 +7,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -53,7 +54,7 @@ func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Env
 	files["/overlay/kustomization.yaml"] = kustYAML
 	out, err := kustomizeBuild(files, "/overlay", true)
 	if err != nil {
-		return nil, fmt.Errorf("overlay %s of Environment %s: kustomize: %w", dir, env.Metadata.Name, err)
+		return nil, &OverlayError{Environment: env.Metadata.Name, Dir: dir, File: kustomizationFile(fsys, dir), Err: err}
 	}
 	for _, o := range out {
 		if _, ok := o.GetAnnotations()[AnnotationSource]; !ok {
@@ -255,4 +256,35 @@ func mergeLabels(a, b map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// OverlayError is an Environment overlay that kustomize could not build.
+// File is the overlay's kustomization file, so validate and previews can
+// put the error where the author has to look.
+type OverlayError struct {
+	Environment string
+	Dir, File   string // repository paths
+	Err         error  // kustomize's error
+}
+
+func (e *OverlayError) Error() string {
+	return fmt.Sprintf("overlay %s of Environment %s: kustomize: %s", e.Dir, e.Environment, e.Message())
+}
+
+func (e *OverlayError) Unwrap() error { return e.Err }
+
+// Message is kustomize's error with its in-memory paths (/overlay/...)
+// given as the repository's.
+func (e *OverlayError) Message() string {
+	return strings.ReplaceAll(e.Err.Error(), "/overlay/", e.Dir+"/")
+}
+
+// kustomizationFile is the kustomization file of the overlay folder dir.
+func kustomizationFile(fsys fs.FS, dir string) string {
+	for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		if _, err := fs.Stat(fsys, path.Join(dir, name)); err == nil {
+			return path.Join(dir, name)
+		}
+	}
+	return path.Join(dir, "kustomization.yaml")
 }

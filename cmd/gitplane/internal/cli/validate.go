@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,9 +24,12 @@ them, and prints every problem as file:line:col: field.path: message.
 Exit status: 0 valid, 1 invalid, 2 could not run.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			repo, err := loadRepo(dirArg(args))
+			repo, fsys, err := loadWorkTree(dirArg(args))
 			if err != nil {
 				return err
+			}
+			if err := buildOverlays(cmd.Context(), repo, fsys); err != nil {
+				return found(fmt.Errorf("%d error(s) in %s:\n%w", len(err), dirArg(args), err))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%d Environments, %d Models, %d Gateways: valid\n",
 				len(repo.Environments), len(repo.Models), len(repo.Gateways))
@@ -77,4 +81,30 @@ func loadWorkTree(dir string) (*schema.Repo, fs.FS, error) {
 		return nil, nil, found(fmt.Errorf("%d error(s) in %s:\n%w", len(list), dir, list))
 	}
 	return repo, fsys, nil
+}
+
+// buildOverlays renders every Environment that has an overlay, as apply
+// and serve would, so an overlay kustomize cannot build fails validate
+// (and the PR check) at its kustomization file instead of only at sync.
+func buildOverlays(ctx context.Context, repo *schema.Repo, fsys fs.FS) schema.ErrorList {
+	var errs schema.ErrorList
+	r := render.NewRenderer()
+	for _, env := range repo.Environments {
+		if env.Spec.Overlay == "" {
+			continue
+		}
+		_, err := r.Render(ctx, repo, fsys, env.Metadata.Name)
+		var overlay *render.OverlayError
+		switch {
+		case errors.As(err, &overlay):
+			errs = append(errs, schema.FieldError{File: overlay.File, Line: 1, Col: 1,
+				Message: fmt.Sprintf("kustomize cannot build the overlay of Environment %s: %s", overlay.Environment, overlay.Message())})
+		case err != nil:
+			line, col := env.Source.Pos("spec.overlay")
+			errs = append(errs, schema.FieldError{File: env.Source.File, Line: line, Col: col, Path: "spec.overlay",
+				Message: fmt.Sprintf("rendering Environment %s: %v", env.Metadata.Name, err)})
+		}
+	}
+	errs.Sort()
+	return errs
 }
