@@ -110,8 +110,14 @@ func (c *Client) PreviewComments(ctx context.Context, pr int, marker string) ([]
 
 // findParts lists every comment of the pull request and returns the parts
 // of marker by number (the oldest comment wins a number) and the IDs of
-// duplicates.
+// duplicates. Only the token's own comments count: anyone can write the
+// marker, and a comment of someone else's is never edited, deleted or taken
+// for the preview.
 func (c *Client) findParts(ctx context.Context, pr int, marker string) (map[int]*Comment, []int64, error) {
+	me, err := c.Login(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	re := regexp.MustCompile(`<!-- gitplane:preview ` + regexp.QuoteMeta(marker) + ` part (\d+) -->`)
 	parts := map[int]*Comment{}
 	var dups []int64
@@ -122,6 +128,9 @@ func (c *Client) findParts(ctx context.Context, pr int, marker string) (map[int]
 			return nil, nil, fmt.Errorf("listing comments of #%d: %w", pr, err)
 		}
 		for _, ic := range page {
+			if !strings.EqualFold(ic.GetUser().GetLogin(), me) { // logins are case-insensitive
+				continue
+			}
 			m := re.FindStringSubmatch(ic.GetBody())
 			if m == nil {
 				continue
