@@ -35,6 +35,10 @@ type GitHubPreviewer struct {
 	// WebURL is the repository's web address (https://github.com/acme/specs)
 	// for links to the PR's files; empty: no links.
 	WebURL string
+	// StatusURL is serve's /status page; a preview comment too long for
+	// GitHub (it is capped at one comment) sends the reader there and to
+	// `gitplane preview` for what it leaves out. Empty: only the command.
+	StatusURL string
 	// Environments limits previews to these; empty: all.
 	Environments []string
 	PlanOptions  reconciler.PlanOptions
@@ -67,9 +71,28 @@ func (p *GitHubPreviewer) Preview(ctx context.Context, ev webhook.PREvent) error
 		p.postStatus(ctx, head, ep)
 	}
 	md := preview.Markdown(previews, preview.MarkdownOptions{
-		Footer: fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
+		Footer:   fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
+		MaxBytes: github.PartLimit(previewMarker),
+		More:     p.more(ev, head),
 	})
 	return p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, md)
+}
+
+// more says where to see what a capped comment leaves out.
+func (p *GitHubPreviewer) more(ev webhook.PREvent, head string) string {
+	base := strings.ReplaceAll(ev.BaseRef, "`", "") // a branch name may hold backticks
+	cmd := fmt.Sprintf("run `gitplane preview --base %s --head %s` for the whole preview", base, short(head))
+	if p.StatusURL == "" {
+		return cmd
+	}
+	return fmt.Sprintf("see %s, or %s", p.StatusURL, cmd)
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
 }
 
 // previewEnvironments previews each Environment the change touches.

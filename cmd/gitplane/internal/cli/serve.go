@@ -136,6 +136,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if gh != nil {
 		opts.Previewer = &server.GitHubPreviewer{
 			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), GitHub: gh, WebURL: f.githubWebURL(repoName),
+			StatusURL: statusURL(f.publicURL),
 			Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
 			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}
@@ -145,6 +146,14 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	return serveHTTP(ctx, f.listen, srv, log)
+}
+
+// statusURL is serve's /status page under --public-url, "" without one.
+func statusURL(public string) string {
+	if public == "" {
+		return ""
+	}
+	return strings.TrimSuffix(public, "/") + "/status"
 }
 
 // waitOption maps --wait to server.Options.Wait, where 0 means the default.
