@@ -15,11 +15,13 @@ var listLevels = []int{-1, 50, 10, 0}
 
 // limits say what a document leaves out.
 type limits struct {
-	lists int              // items listed per list; -1: all
+	lists int             // items listed per list; -1: all
 	diffs map[[2]int]bool // (preview, change) diffs shown; nil: all
 }
 
-func (l limits) showsDiff(env, change int) bool { return l.diffs == nil || l.diffs[[2]int{env, change}] }
+func (l limits) showsDiff(env, change int) bool {
+	return l.diffs == nil || l.diffs[[2]int{env, change}]
+}
 
 // mdWriter writes a document within limits.
 type mdWriter struct {
