@@ -178,6 +178,8 @@ func (p *GitHubPreviewer) postStatus(ctx context.Context, sha string, ep *previe
 		if len(ep.ValidationErrors) > 0 {
 			st.Description = ep.ValidationErrors[0].Error()
 		}
+	case blockedReason(ep.Plan) != "":
+		st.State, st.Description = github.Failure, ep.Env+": "+blockedReason(ep.Plan)
 	case ep.Plan != nil:
 		st.Description = ep.Env + ": " + ep.Plan.Summary().String()
 	default:

@@ -125,6 +125,11 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 		}
 		return
 	}
+	if why := blockedReason(plan); why != "" {
+		s.blocked(ctx, st, elapsed, plan, why)
+		return
+	}
+	s.metrics.syncBlocked.WithLabelValues(env).Set(0)
 	sum := plan.Summary()
 	st.Result, st.Healthy = "success", s.opts.Wait >= 0
 	st.Message = fmt.Sprintf("%s: %s; healthy", env, sum.Past())
@@ -144,6 +149,20 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 	s.log.Info("sync succeeded", "env", env, "revision", sha, "duration", elapsed, "summary", sum.Past())
 	s.board.set(st)
 	s.postStatus(ctx, env, sha, github.Success, st.Message)
+}
+
+// blocked records a sync that applied what it could but was kept from
+// carrying out the rest (see blockedReason): not a success, though
+// nothing failed. It is not retried on every poll: a new commit, or a
+// restart with --confirm-prune, syncs again.
+func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duration, plan *reconciler.Plan, why string) {
+	env := st.Environment
+	st.Result, st.Message = "blocked", fmt.Sprintf("%s: %s", env, why)
+	s.metrics.syncDuration.WithLabelValues(env, "blocked").Observe(elapsed.Seconds())
+	s.metrics.syncBlocked.WithLabelValues(env).Set(1)
+	s.log.Warn("sync blocked", "env", env, "revision", st.Revision, "duration", elapsed, "summary", plan.Summary().Past(), "reason", why)
+	s.board.set(st)
+	s.postStatus(ctx, env, st.Revision, github.Failure, st.Message)
 }
 
 // firstError is the first line of the first error: for invalid specs the
