@@ -15,7 +15,7 @@ import (
 )
 
 // syncJob syncs one Environment to the newest commit of its branch: fetch,
-// render, plan, apply with the configured prune options, wait for health,
+// read the Environments on the default branch again, render, plan, apply with the configured prune options, wait for health,
 // and report. Runs of one Environment never overlap (the Coalescer).
 func (s *Server) syncJob(ctx context.Context, env, why string) {
 	fetchStart := time.Now()
@@ -25,6 +25,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 		s.metrics.fetchErrors.Inc()
 		s.log.Warn("fetch failed; syncing the last fetched commit", "env", env, "error", err)
 	}
+	s.discover() // the default branch as fetched now names the clusters
 	branch, ok := s.followMap()[env]
 	if !ok {
 		return
@@ -58,7 +59,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	}
 	objs := res.Objects
 	rendered := time.Now()
-	engine, err := s.engineFor(ctx, res.Env)
+	engine, err := s.engineFor(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -90,25 +91,6 @@ func (s *Server) render(ctx context.Context, fsys fs.FS, env string) (*render.Re
 	res, err := s.renderer.Render(ctx, repo, fsys, env)
 	s.log.Debug("rendered", "env", env, "load", loaded.Sub(start), "render", time.Since(loaded))
 	return res, err
-}
-
-// engineFor returns the Engine of an Environment's cluster: from
-// Options.EngineFor (one per Environment, kept), else Options.Engine.
-func (s *Server) engineFor(ctx context.Context, env *schema.Environment) (Engine, error) {
-	if s.opts.EngineFor == nil {
-		return s.opts.Engine, nil
-	}
-	s.enginesMu.Lock()
-	defer s.enginesMu.Unlock()
-	if e, ok := s.engines[env.Metadata.Name]; ok {
-		return e, nil
-	}
-	e, err := s.opts.EngineFor(ctx, env)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster of %s: %w", env.Metadata.Name, err)
-	}
-	s.engines[env.Metadata.Name] = e
-	return e, nil
 }
 
 // finish records and reports the outcome of a sync.
