@@ -99,6 +99,8 @@ func writeSummaryTable(b *strings.Builder, previews []*EnvPreview) {
 // status is one cell: what stops the change, what to look at, or ✅.
 func status(p *EnvPreview) string {
 	switch {
+	case p.Refused != "":
+		return "❌ not previewed"
 	case len(p.ValidationErrors) > 0:
 		return fmt.Sprintf("❌ %d validation error(s)", len(p.ValidationErrors))
 	case p.RenderError != "":
@@ -119,6 +121,9 @@ func status(p *EnvPreview) string {
 
 func (b *mdWriter) writeEnvironment(p *EnvPreview) {
 	fmt.Fprintf(b, "### %s\n\n", p.Env)
+	if p.Refused != "" {
+		fmt.Fprintf(b, "**❌ Not previewed**: %s\n\n", escape(p.Refused))
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(b, "> **Note:** %s\n\n", escape(n))
 	}

@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -15,7 +17,9 @@ import (
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/source"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/reconciler/webhook"
+	"github.com/gitplane/gitplane/schema"
 )
 
 // previewRig is a GitHubPreviewer on a real clone of g and a fake GitHub,
@@ -84,4 +88,71 @@ func TestPreviewOf1000Models(t *testing.T) {
 		t.Error("the earlier comment's text is still there")
 	}
 	t.Logf("1000-Model preview: %d comment(s), %d bytes", len(comments), len(body))
+}
+
+// TestPreviewPlansOnlyDefaultBranchClusters: with PlannerFor (serve's EKS
+// mode) a pull request is planned against a cluster only when an
+// Environment on the default branch names it, and with that Environment; a
+// pull request that points staging at another cluster is previewed offline
+// and the comment says why; a cluster that cannot be reached is an error
+// status, not a dropped preview.
+func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
+	g := newGitRepo(t)
+	engine, err := reconciler.New(testenv.Config(t), reconciler.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rig := newPreviewRig(t, g, nil)
+	var asked []string
+	var unreachable bool
+	rig.p.PlannerFor = func(_ context.Context, env *schema.Environment) (preview.Planner, error) {
+		asked = append(asked, env.Metadata.Name+"@"+env.Spec.Cluster.Name+":"+env.Source.File)
+		if unreachable {
+			return nil, errors.New("dial tcp: connection refused")
+		}
+		return engine, nil
+	}
+	g.git(g.work, "checkout", "-q", "-b", "feature")
+
+	g.edit("models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
+	head := g.commitTo("llama: v0.7.0", "refs/pull/21/head")
+	if err := rig.preview(t, 21, head); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"staging@ml-staging:environments/staging.yaml"}; !slices.Equal(asked, want) {
+		t.Errorf("PlannerFor asked for %q, want %q", asked, want)
+	}
+	if body := rig.github.Comments(21)[0].Body; !strings.Contains(body, "planned against the live cluster") {
+		t.Errorf("a change on main's cluster was not planned against it:\n%.600s", body)
+	}
+
+	asked = nil
+	g.edit("environments/staging.yaml", "name: ml-staging\n", "name: someone-elses-cluster\n")
+	moved := g.commitTo("staging on another cluster", "refs/pull/21/head")
+	if err := rig.preview(t, 21, moved); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 0 {
+		t.Errorf("PlannerFor asked for %q: a pull request chose the cluster", asked)
+	}
+	body := rig.github.Comments(21)[0].Body
+	for _, want := range []string{"offline: the head's render compared with the base's",
+		"previewed offline, not against a cluster: this change names cluster someone-elses-cluster (us-east-1, account 111122223333) for staging, which no Environment on main names"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the comment lacks %q:\n%.1500s", want, body)
+		}
+	}
+
+	unreachable = true
+	g.git(g.work, "push", "-q", "-f", "origin", head+":refs/pull/22/head")
+	if err := rig.preview(t, 22, head); err == nil {
+		t.Error("an unreachable cluster is no error of serve's")
+	}
+	sts := rig.github.Statuses(head)
+	if last := sts[len(sts)-1]; last.State != "error" || !strings.Contains(last.Description, "staging: not previewed: gitplane cannot connect to the cluster of staging") {
+		t.Errorf("status with the cluster unreachable = %+v", last)
+	}
+	if body := rig.github.Comments(22)[0].Body; !strings.Contains(body, "connection refused") {
+		t.Errorf("the comment does not say the cluster is unreachable:\n%.600s", body)
+	}
 }

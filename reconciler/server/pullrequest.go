@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -23,15 +24,23 @@ const previewMarker = "preview"
 
 // GitHubPreviewer previews pull requests: for every Environment the change
 // touches it plans the PR head against the cluster (dry-run, nothing is
-// written), upserts one comment (split into numbered parts when long) and
-// posts a commit status gitplane/preview/<env> on the head.
+// written), upserts one comment (capped at GitHub's size of one) and posts
+// a commit status gitplane/preview/<env> on the head. A change it will not
+// or cannot preview gets a failure (the change's fault) or error status
+// and the comment says why.
 type GitHubPreviewer struct {
 	Source  *source.Repo
 	Planner preview.Planner // nil: offline previews (render against render)
 	// PlannerFor, when set, returns each Environment's planner instead (its
-	// own cluster); nil from it previews that Environment offline.
+	// own cluster); nil from it previews that Environment offline. It is
+	// only asked for clusters that Environments on DefaultBranch name, and
+	// is given such an Environment: a pull request naming another cluster
+	// is previewed offline.
 	PlannerFor func(ctx context.Context, env *schema.Environment) (preview.Planner, error)
-	GitHub     *github.Client
+	// DefaultBranch lists the Environments whose clusters may be planned
+	// against. Default "main".
+	DefaultBranch string
+	GitHub        *github.Client
 	// WebURL is the repository's web address (https://github.com/acme/specs)
 	// for links to the PR's files; empty: no links.
 	WebURL string
@@ -56,26 +65,98 @@ func (p *GitHubPreviewer) Preview(ctx context.Context, ev webhook.PREvent) error
 	head, err := p.Source.Resolve(fmt.Sprintf("pr/%d", ev.Number))
 	if err != nil {
 		if head, err = p.Source.Resolve(ev.HeadSHA); err != nil {
-			return fmt.Errorf("pull request %d: %w", ev.Number, err)
+			return p.refuse(ctx, ev, ev.HeadSHA, &refusal{state: github.Error,
+				reason: fmt.Sprintf("gitplane cannot find the head commit %s: %v", short(ev.HeadSHA), err)})
 		}
 	}
 	base, err := p.Source.Resolve(ev.BaseRef)
 	if err != nil {
-		return fmt.Errorf("pull request %d: base %s: %w", ev.Number, ev.BaseRef, err)
+		return p.refuse(ctx, ev, head, &refusal{state: github.Error, reason: fmt.Sprintf("gitplane cannot find the base branch %s: %v", ev.BaseRef, err)})
 	}
 	previews, err := p.previewEnvironments(ctx, base, head)
-	if err != nil {
-		return err
+	var r *refusal
+	if errors.As(err, &r) {
+		return p.refuse(ctx, ev, head, r)
+	} else if err != nil {
+		return p.refuse(ctx, ev, head, &refusal{state: github.Error, reason: err.Error()})
 	}
+	var errs []error // serve's own, reported on the PR and returned to be logged
 	for _, ep := range previews {
 		p.postStatus(ctx, head, ep)
+		if ep.Refused != "" && !ep.Failed {
+			errs = append(errs, fmt.Errorf("pull request %d: %s not previewed: %s", ev.Number, ep.Env, ep.Refused))
+		}
 	}
-	md := preview.Markdown(previews, preview.MarkdownOptions{
+	errs = append(errs, p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, p.markdown(ev, head, previews)))
+	return errors.Join(errs...)
+}
+
+func (p *GitHubPreviewer) markdown(ev webhook.PREvent, head string, previews []*preview.EnvPreview) string {
+	return preview.Markdown(previews, preview.MarkdownOptions{
 		Footer:   fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
 		MaxBytes: github.PartLimit(previewMarker),
 		More:     p.more(ev, head),
 	})
-	return p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, md)
+}
+
+// previewEnvironments previews each Environment the change touches. A
+// head that cannot be read (a symbolic link leaving the repository, a file
+// too large) is refused as a whole; an Environment whose cluster cannot be
+// planned against is refused alone.
+func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head string) ([]*preview.EnvPreview, error) {
+	baseTree, err := p.Source.Tree(base)
+	if err != nil {
+		return nil, err
+	}
+	headTree, err := p.Source.Tree(head)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := p.Source.ChangedFiles(base, head)
+	if err != nil {
+		return nil, err
+	}
+	// one Loader and Renderer for the whole change: base and head, every
+	// Environment, share what did not change
+	loader, renderer := schema.NewLoader(), render.NewRenderer()
+	baseRepo, _ := loader.Load(baseTree)
+	headRepo, herr := loader.Load(headTree)
+	var invalid schema.ErrorList
+	if herr != nil && !errors.As(herr, &invalid) {
+		return nil, &refusal{state: github.Failure, envs: p.selected(preview.AffectedEnvironments(baseRepo, nil, changed)),
+			reason: "gitplane does not read this change's files: " + herr.Error()}
+	}
+	trusted := p.trustedClusters(loader, base, baseRepo)
+	var out []*preview.EnvPreview
+	for _, env := range p.selected(preview.AffectedEnvironments(baseRepo, headRepo, changed)) {
+		planner, note, err := p.plannerFor(ctx, env, trusted, headRepo, baseRepo)
+		if err != nil {
+			out = append(out, &preview.EnvPreview{Env: env, HeadSHA: head, Refused: err.Error()})
+			continue
+		}
+		ep, err := preview.Environment(ctx, preview.Input{
+			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
+			Planner: planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
+			Loader: loader, Renderer: renderer,
+		})
+		if err != nil {
+			out = append(out, &preview.EnvPreview{Env: env, HeadSHA: head, Refused: err.Error()})
+			continue
+		}
+		if note != "" {
+			ep.Notes = append(ep.Notes, note)
+		}
+		out = append(out, ep)
+	}
+	return out, nil
+}
+
+// selected keeps the Environments the previewer is limited to.
+func (p *GitHubPreviewer) selected(envs []string) []string {
+	if len(p.Environments) == 0 {
+		return envs
+	}
+	return slices.DeleteFunc(envs, func(e string) bool { return !slices.Contains(p.Environments, e) })
 }
 
 // more says where to see what a capped comment leaves out.
@@ -95,70 +176,6 @@ func short(sha string) string {
 	return sha
 }
 
-// previewEnvironments previews each Environment the change touches.
-func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head string) ([]*preview.EnvPreview, error) {
-	baseTree, err := p.Source.Tree(base)
-	if err != nil {
-		return nil, err
-	}
-	headTree, err := p.Source.Tree(head)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := p.Source.ChangedFiles(base, head)
-	if err != nil {
-		return nil, err
-	}
-	// one Loader and Renderer for the whole change: base and head, every
-	// Environment, share what did not change
-	loader, renderer := schema.NewLoader(), render.NewRenderer()
-	baseRepo, _ := loader.Load(baseTree)
-	headRepo, _ := loader.Load(headTree)
-	var out []*preview.EnvPreview
-	for _, env := range preview.AffectedEnvironments(baseRepo, headRepo, changed) {
-		if len(p.Environments) > 0 && !slices.Contains(p.Environments, env) {
-			continue
-		}
-		planner, err := p.plannerFor(ctx, env, headRepo, baseRepo)
-		if err != nil {
-			return nil, err
-		}
-		ep, err := preview.Environment(ctx, preview.Input{
-			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
-			Planner: planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
-			Loader: loader, Renderer: renderer,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("previewing %s: %w", env, err)
-		}
-		out = append(out, ep)
-	}
-	return out, nil
-}
-
-// plannerFor picks the planner of one Environment, found at the head (or
-// the base, when the head is invalid or dropped it).
-func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, repos ...*schema.Repo) (preview.Planner, error) {
-	if p.PlannerFor == nil {
-		return p.Planner, nil
-	}
-	for _, repo := range repos {
-		if repo == nil {
-			continue
-		}
-		for _, env := range repo.Environments {
-			if env.Metadata.Name == name {
-				planner, err := p.PlannerFor(ctx, env)
-				if err != nil {
-					return nil, fmt.Errorf("connecting to the cluster of %s: %w", name, err)
-				}
-				return planner, nil
-			}
-		}
-	}
-	return nil, nil
-}
-
 func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string {
 	if p.WebURL == "" {
 		return nil
@@ -171,7 +188,18 @@ func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string
 
 func (p *GitHubPreviewer) postStatus(ctx context.Context, sha string, ep *preview.EnvPreview) {
 	st := github.Status{Context: "gitplane/preview/" + ep.Env, State: github.Success}
+	if ep.Env == "" {
+		st.Context = "gitplane/preview"
+	}
 	switch {
+	case ep.Refused != "":
+		st.State, st.Description = github.Error, "not previewed: "+ep.Refused
+		if ep.Failed {
+			st.State = github.Failure
+		}
+		if ep.Env != "" {
+			st.Description = ep.Env + ": " + st.Description
+		}
 	case ep.Failed:
 		st.State = github.Failure
 		st.Description = ep.Env + ": the change cannot be applied; see the preview comment"

@@ -135,7 +135,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	}
 	if gh != nil {
 		opts.Previewer = &server.GitHubPreviewer{
-			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), GitHub: gh, WebURL: f.githubWebURL(repoName),
+			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), DefaultBranch: f.branch, GitHub: gh, WebURL: f.githubWebURL(repoName),
 			StatusURL: statusURL(f.publicURL), Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
 			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}
