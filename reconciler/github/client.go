@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	gh "github.com/google/go-github/v62/github"
 )
@@ -19,6 +20,11 @@ type Options struct {
 	// Token authenticates as a bearer token; it is never logged.
 	Token       string
 	Owner, Repo string
+	// Login is the login the token acts as, whose comments are gitplane's
+	// own: for a GitHub App installation token its bot, "<app-slug>[bot]"
+	// (see AppBotLogin), since GET /user answers such a token 403. Empty:
+	// asked of GET /user once.
+	Login string
 	// HTTPClient is used when set (timeouts, proxies); a client with a
 	// 30-second timeout otherwise.
 	HTTPClient *http.Client
@@ -30,6 +36,9 @@ type Client struct {
 	gh          *gh.Client
 	owner, repo string
 	log         *slog.Logger
+
+	loginMu sync.Mutex
+	login   string // Options.Login, or GET /user's answer once known
 }
 
 // New returns a Client for opts.Owner/opts.Repo.
@@ -55,7 +64,7 @@ func New(opts Options) (*Client, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Client{gh: c, owner: opts.Owner, repo: opts.Repo, log: log.With("github", opts.Owner+"/"+opts.Repo)}, nil
+	return &Client{gh: c, owner: opts.Owner, repo: opts.Repo, login: opts.Login, log: log.With("github", opts.Owner+"/"+opts.Repo)}, nil
 }
 
 // RepoFromURL returns owner and repository name of a git remote URL:

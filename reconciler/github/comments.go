@@ -34,10 +34,29 @@ func PartLimit(marker string) int {
 	return MaxCommentChars - len(MarkerLine(marker, 9999)) - 1
 }
 
-// UpsertMarkdown splits body into parts that fit GitHub's limit and
-// upserts them as the preview comment named marker.
+// MaxParts is the most comments one preview comment takes: a body longer
+// than that is cut, and says so at its end. (A 1000-Model preview once took
+// 167 comments.) Callers should keep their bodies within one part (see
+// PartLimit); this is the backstop.
+const MaxParts = 3
+
+// UpsertMarkdown splits body into parts that fit GitHub's limit, at most
+// MaxParts of them, and upserts them as the preview comment named marker;
+// parts left from an earlier, longer comment are deleted.
 func (c *Client) UpsertMarkdown(ctx context.Context, pr int, marker, body string) error {
-	return c.UpsertComment(ctx, pr, marker, SplitMarkdown(body, PartLimit(marker)))
+	return c.UpsertComment(ctx, pr, marker, capParts(body, PartLimit(marker)))
+}
+
+// capParts splits body into at most MaxParts parts of limit bytes, cutting
+// its end (and saying so) when it does not fit.
+func capParts(body string, limit int) []string {
+	parts := SplitMarkdown(body, limit)
+	const note = "\n\n_… the rest of this preview is cut: it is longer than gitplane's comments may be._\n"
+	for size := MaxParts * (limit - headerRoom); len(parts) > MaxParts; size -= limit / 8 {
+		cut, _ := TruncateMarkdown(body, size-len(note))
+		parts = SplitMarkdown(cut+note, limit)
+	}
+	return parts
 }
 
 // UpsertComment makes the pull request's preview comment named marker
@@ -110,8 +129,14 @@ func (c *Client) PreviewComments(ctx context.Context, pr int, marker string) ([]
 
 // findParts lists every comment of the pull request and returns the parts
 // of marker by number (the oldest comment wins a number) and the IDs of
-// duplicates.
+// duplicates. Only the token's own comments count: anyone can write the
+// marker, and a comment of someone else's is never edited, deleted or taken
+// for the preview.
 func (c *Client) findParts(ctx context.Context, pr int, marker string) (map[int]*Comment, []int64, error) {
+	me, err := c.Login(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	re := regexp.MustCompile(`<!-- gitplane:preview ` + regexp.QuoteMeta(marker) + ` part (\d+) -->`)
 	parts := map[int]*Comment{}
 	var dups []int64
@@ -122,6 +147,9 @@ func (c *Client) findParts(ctx context.Context, pr int, marker string) (map[int]
 			return nil, nil, fmt.Errorf("listing comments of #%d: %w", pr, err)
 		}
 		for _, ic := range page {
+			if !strings.EqualFold(ic.GetUser().GetLogin(), me) { // logins are case-insensitive
+				continue
+			}
 			m := re.FindStringSubmatch(ic.GetBody())
 			if m == nil {
 				continue

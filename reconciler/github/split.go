@@ -194,3 +194,25 @@ func elementFits(lines []string, after [][]block, start, budget int) bool {
 	}
 	return true
 }
+
+// TruncateMarkdown returns the start of body that fits in limit bytes: cut
+// at a line end (lines longer than a quarter of the limit are cut), with
+// the code fences and <details> elements open there closed. It reports
+// whether it cut.
+func TruncateMarkdown(body string, limit int) (string, bool) {
+	if len(body) <= limit {
+		return body, false
+	}
+	if limit <= 0 {
+		return "", true
+	}
+	head := body[:limit]
+	if i := strings.LastIndexByte(head, '\n'); i >= 0 {
+		head = head[:i+1]
+	}
+	lines := splitLines(head, max(limit/4, 1))
+	if parts := pack(lines, blockStates(lines), limit); len(parts) > 0 {
+		return parts[0], true
+	}
+	return "", true
+}

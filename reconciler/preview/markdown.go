@@ -14,26 +14,47 @@ type MarkdownOptions struct {
 	Title string
 	// Footer is appended at the end (e.g. "Updated for abc1234 at ...").
 	Footer string
+	// MaxBytes caps the document's size (e.g. github.PartLimit: one
+	// comment); 0: no cap. See Markdown for what goes first.
+	MaxBytes int
+	// More says where to see what the cap leaves out, as markdown after
+	// "not shown: " (e.g. a link to serve's /status page and the
+	// `gitplane preview` command line).
+	More string
 }
 
 // Markdown writes one document for all Environments of a change: a summary
 // table, then per Environment its notes, validation and server errors, spec
 // summaries, risks, cost and the diffs in collapsible blocks. It is meant
-// for a GitHub comment; github.SplitMarkdown cuts it into comments that fit.
+// for a GitHub comment. Over MaxBytes the summary table, notes and footer
+// stay; the diffs are kept largest first while they fit (shown in plan
+// order), then the lists of specs, errors and risks are shortened; each
+// Environment says how much it does not show and where to see it (More).
+// Should even that not fit, the document is cut at MaxBytes.
 func Markdown(previews []*EnvPreview, opts MarkdownOptions) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "## %s\n\n", cmpOr(opts.Title, "gitplane preview"))
-	writeHeader(&b, previews)
+	full := document(previews, opts, limits{lists: -1})
+	if opts.MaxBytes <= 0 || len(full) <= opts.MaxBytes {
+		return full
+	}
+	return capped(previews, opts)
+}
+
+// document writes the whole document within lim.
+func document(previews []*EnvPreview, opts MarkdownOptions, lim limits) string {
+	b := &mdWriter{lim: lim, more: opts.More}
+	fmt.Fprintf(b, "## %s\n\n", cmpOr(opts.Title, "gitplane preview"))
+	writeHeader(&b.Builder, previews)
 	if len(previews) == 0 {
 		b.WriteString("This change touches no Environment.\n")
 	} else {
-		writeSummaryTable(&b, previews)
+		writeSummaryTable(&b.Builder, previews)
 	}
-	for _, p := range previews {
-		writeEnvironment(&b, p)
+	for i, p := range previews {
+		b.env = i
+		b.writeEnvironment(p)
 	}
 	if opts.Footer != "" {
-		fmt.Fprintf(&b, "\n---\n%s\n", opts.Footer)
+		fmt.Fprintf(b, "\n---\n%s\n", opts.Footer)
 	}
 	return b.String()
 }
@@ -81,6 +102,8 @@ func writeSummaryTable(b *strings.Builder, previews []*EnvPreview) {
 // status is one cell: what stops the change, what to look at, or ✅.
 func status(p *EnvPreview) string {
 	switch {
+	case p.Refused != "":
+		return "❌ not previewed"
 	case len(p.ValidationErrors) > 0:
 		return fmt.Sprintf("❌ %d validation error(s)", len(p.ValidationErrors))
 	case p.RenderError != "":
@@ -99,44 +122,45 @@ func status(p *EnvPreview) string {
 	return "✅ ready"
 }
 
-func writeEnvironment(b *strings.Builder, p *EnvPreview) {
+func (b *mdWriter) writeEnvironment(p *EnvPreview) {
 	fmt.Fprintf(b, "### %s\n\n", p.Env)
+	if p.Refused != "" {
+		fmt.Fprintf(b, "**❌ Not previewed**: %s\n\n", escape(p.Refused))
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(b, "> **Note:** %s\n\n", escape(n))
 	}
-	writeValidationErrors(b, p)
+	b.writeValidationErrors(p)
 	if p.RenderError != "" {
 		fmt.Fprintf(b, "**❌ The head could not be rendered**\n\n%s\n", fenced("text", p.RenderError))
 	}
 	if len(p.ServerErrors) > 0 {
 		b.WriteString("**❌ Rejected by the API server (dry-run)**\n\n")
-		for _, e := range p.ServerErrors {
+		shown := b.listed(len(p.ServerErrors))
+		for _, e := range p.ServerErrors[:shown] {
 			fmt.Fprintf(b, "- %s\n", code(strings.ReplaceAll(e, "\n", " ")))
 		}
+		b.notListed(len(p.ServerErrors)-shown, "error(s)")
 		b.WriteString("\n")
 	}
 	if p.Plan != nil && !p.Plan.HasChanges() {
 		b.WriteString("No object changes.\n\n")
 	}
-	writeSpecs(b, p)
-	writeRisks(b, p.Risks)
-	if p.AWS != nil {
-		b.WriteString(p.AWS.Markdown())
-		b.WriteString("\n")
-	} else {
-		writeCost(b, p)
-	}
+	b.writeSpecs(p)
+	b.writeRisks(p.Risks)
+	b.writeAWSAndCost(p)
 	if p.Plan != nil {
-		writeDiffs(b, p.Plan)
+		b.writeDiffs(p.Plan)
 	}
 }
 
-func writeValidationErrors(b *strings.Builder, p *EnvPreview) {
+func (b *mdWriter) writeValidationErrors(p *EnvPreview) {
 	if len(p.ValidationErrors) == 0 {
 		return
 	}
 	fmt.Fprintf(b, "**❌ %d validation error(s)**: the head does not validate, so nothing was rendered or planned.\n\n", len(p.ValidationErrors))
-	for _, e := range p.ValidationErrors {
+	shown := b.listed(len(p.ValidationErrors))
+	for _, e := range p.ValidationErrors[:shown] {
 		loc := code(fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Col))
 		if p.FileURL != nil {
 			loc = fmt.Sprintf("[%s](%s)", loc, p.FileURL(e.File, e.Line))
@@ -147,20 +171,31 @@ func writeValidationErrors(b *strings.Builder, p *EnvPreview) {
 		}
 		fmt.Fprintf(b, "- %s %s\n", loc, msg)
 	}
+	b.notListed(len(p.ValidationErrors)-shown, "error(s)")
 	b.WriteString("\n")
 }
 
 // writeSpecs lists the changed specs, one bullet each, and the unchanged
 // ones on one line.
-func writeSpecs(b *strings.Builder, p *EnvPreview) {
+func (b *mdWriter) writeSpecs(p *EnvPreview) {
 	if len(p.Specs) == 0 {
 		return
 	}
 	b.WriteString("**Specs**\n\n")
 	var unchanged []string
+	changed := 0
+	for _, s := range p.Specs {
+		if s.Action != SpecUnchanged {
+			changed++
+		}
+	}
+	room, listed := b.listed(changed), 0
 	for _, s := range p.Specs {
 		if s.Action == SpecUnchanged {
 			unchanged = append(unchanged, code(s.Key()))
+			continue
+		}
+		if listed++; listed > room {
 			continue
 		}
 		fmt.Fprintf(b, "- %s **%s** %s (%s)", actionIcon(s.Action), s.Kind, code(specName(s)), s.Action)
@@ -178,7 +213,11 @@ func writeSpecs(b *strings.Builder, p *EnvPreview) {
 			fmt.Fprintf(b, "  - also changed: %s\n", strings.Join(codes(s.Other), ", "))
 		}
 	}
-	if len(unchanged) > 0 {
+	b.notListed(changed-room, "changed spec(s)")
+	switch {
+	case len(unchanged) > 0 && b.lim.lists >= 0:
+		fmt.Fprintf(b, "- Unchanged: %d spec(s)\n", len(unchanged))
+	case len(unchanged) > 0:
 		fmt.Fprintf(b, "- Unchanged: %s\n", strings.Join(unchanged, ", "))
 	}
 	b.WriteString("\n")
@@ -219,12 +258,13 @@ func fileLink(p *EnvPreview, file string, line int) string {
 	return fmt.Sprintf("[%s](%s)", code(file), p.FileURL(file, line))
 }
 
-func writeRisks(b *strings.Builder, risks []Risk) {
+func (b *mdWriter) writeRisks(risks []Risk) {
 	if len(risks) == 0 {
 		return
 	}
 	b.WriteString("**Risks**\n\n")
-	for _, r := range risks {
+	shown := b.listed(len(risks))
+	for _, r := range risks[:shown] {
 		icon := "⚠️"
 		if r.Blocked {
 			icon = "🛑"
@@ -239,29 +279,42 @@ func writeRisks(b *strings.Builder, risks []Risk) {
 		}
 		fmt.Fprintf(b, "- %s %s%s%s\n", icon, what, escape(r.Message), suffix)
 	}
+	b.notListed(len(risks)-shown, "risk(s)")
 	b.WriteString("\n")
 }
 
 // writeDiffs writes each created, configured or deleted object's diff in a
-// collapsible block.
-func writeDiffs(b *strings.Builder, plan *reconciler.Plan) {
-	n := 0
-	for _, c := range plan.Changes {
-		if c.Diff != "" && c.Action != reconciler.ActionUnchanged {
+// collapsible block, those the limits leave out counted in a note.
+func (b *mdWriter) writeDiffs(plan *reconciler.Plan) {
+	n, hidden := 0, 0
+	for i, c := range plan.Changes {
+		if hasDiff(c) {
 			n++
+			if !b.lim.showsDiff(b.env, i) {
+				hidden++
+			}
 		}
 	}
 	if n == 0 {
 		return
 	}
 	fmt.Fprintf(b, "**Diffs** (%d object(s))\n\n", n)
-	for _, c := range plan.Changes {
-		if c.Diff == "" || c.Action == reconciler.ActionUnchanged {
-			continue
+	for i, c := range plan.Changes {
+		if hasDiff(c) && b.lim.showsDiff(b.env, i) {
+			b.WriteString(diffBlock(c))
 		}
-		fmt.Fprintf(b, "<details><summary>%s <code>%s</code> %s</summary>\n\n%s\n</details>\n\n",
-			diffIcon(c), html.EscapeString(c.Ref.String()), html.EscapeString(changeNote(c)), fenced("diff", c.Diff))
 	}
+	if hidden > 0 {
+		fmt.Fprintf(b, "_%d more change(s) not shown: this comment is capped%s._\n\n", hidden, b.moreText())
+	}
+}
+
+func hasDiff(c reconciler.Change) bool { return c.Diff != "" && c.Action != reconciler.ActionUnchanged }
+
+// diffBlock is one object's diff as written in the document.
+func diffBlock(c reconciler.Change) string {
+	return fmt.Sprintf("<details><summary>%s <code>%s</code> %s</summary>\n\n%s\n</details>\n\n",
+		diffIcon(c), html.EscapeString(c.Ref.String()), html.EscapeString(changeNote(c)), fenced("diff", c.Diff))
 }
 
 func diffIcon(c reconciler.Change) string {

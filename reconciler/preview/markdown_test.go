@@ -40,6 +40,7 @@ func TestMarkdownStatus(t *testing.T) {
 		p    EnvPreview
 		want string
 	}{
+		{EnvPreview{Refused: "symbolic link models/x.yaml leaves the tree", Failed: true}, "❌ not previewed"},
 		{EnvPreview{ValidationErrors: make(schema.ErrorList, 2), Failed: true}, "❌ 2 validation error(s)"},
 		{EnvPreview{RenderError: "x", Failed: true}, "❌ render failed"},
 		{EnvPreview{Plan: changed, ServerErrors: []string{"x"}, Failed: true}, "❌ 1 rejected by the API server"},

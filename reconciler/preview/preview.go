@@ -101,6 +101,10 @@ type EnvPreview struct {
 	// Failed says the head cannot be applied as it is: invalid specs, a
 	// render error or objections from the API server.
 	Failed bool
+	// Refused says why the Environment was not previewed at all, set by the
+	// caller (serve: a head it will not read, a cluster it cannot reach);
+	// Failed is set with it when the change is at fault.
+	Refused string
 }
 
 // Environment previews one Environment. Invalid specs at the head are not

@@ -51,7 +51,7 @@ func benchPushToStatus(b *testing.B) {
 }
 
 // writeModels adds n Models to the example specs, in namespace bench.
-func writeModels(b *testing.B, dir string, n int) {
+func writeModels(b testing.TB, dir string, n int) {
 	b.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "models", "bench"), 0o755); err != nil {
 		b.Fatal(err)

@@ -6,10 +6,11 @@ import (
 	"slices"
 
 	"github.com/gitplane/gitplane/reconciler/webhook"
+	"github.com/gitplane/gitplane/schema"
 )
 
-// discover reads the Environments listed on the default branch and the
-// branch each follows. When the branch cannot be read or its specs are
+// discover reads the Environments listed on the default branch, the branch
+// each follows and the cluster each names. When the branch cannot be read or its specs are
 // invalid, the Environments known so far are kept.
 func (s *Server) discover() {
 	sha, err := s.opts.Source.Resolve(s.opts.DefaultBranch)
@@ -27,11 +28,11 @@ func (s *Server) discover() {
 		s.log.Warn("specs on the default branch are invalid; keeping the Environments known so far", "revision", sha, "error", err)
 		return
 	}
-	follow := map[string]string{}
+	follow, listed := map[string]string{}, map[string]*schema.Environment{}
 	for _, env := range repo.Environments {
 		name := env.Metadata.Name
 		if len(s.opts.Environments) == 0 || slices.Contains(s.opts.Environments, name) {
-			follow[name] = env.Spec.Git.Branch
+			follow[name], listed[name] = env.Spec.Git.Branch, env
 		}
 	}
 	for _, name := range s.opts.Environments {
@@ -40,7 +41,7 @@ func (s *Server) discover() {
 		}
 	}
 	s.mu.Lock()
-	s.follow = follow
+	s.follow, s.listed = follow, listed
 	s.mu.Unlock()
 	for env, branch := range follow {
 		if _, ok := s.board.get(env); !ok {

@@ -11,6 +11,7 @@ type metrics struct {
 	syncDuration    *prometheus.HistogramVec
 	lastSuccess     *prometheus.GaugeVec
 	lastRevision    *prometheus.GaugeVec
+	syncBlocked     *prometheus.GaugeVec
 	objects         *prometheus.CounterVec
 	deliveries      *prometheus.CounterVec
 	fetchErrors     prometheus.Counter
@@ -22,7 +23,7 @@ func newMetrics() *metrics {
 		registry: prometheus.NewRegistry(),
 		syncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "gitplane_reconcile_duration_seconds",
-			Help:    "Duration of syncs (render, plan, apply, wait) by Environment and result.",
+			Help:    "Duration of syncs (render, plan, apply, wait) by Environment and result (success, failure, blocked).",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
 		}, []string{"env", "result"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -33,6 +34,10 @@ func newMetrics() *metrics {
 			Name: "gitplane_last_synced_revision_info",
 			Help: "The commit last synced successfully to each Environment (value 1).",
 		}, []string{"env", "revision"}),
+		syncBlocked: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gitplane_sync_blocked",
+			Help: "1 when the last sync of the Environment was blocked (a prune guard held deletions back), else 0.",
+		}, []string{"env"}),
 		objects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gitplane_objects_applied_total",
 			Help: "Objects handled by syncs, by Environment and action (created, configured, deleted, unchanged).",
@@ -51,7 +56,7 @@ func newMetrics() *metrics {
 			Buckets: []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60},
 		}, []string{"result"}),
 	}
-	m.registry.MustRegister(m.syncDuration, m.lastSuccess, m.lastRevision, m.objects, m.deliveries, m.fetchErrors, m.previewDuration,
+	m.registry.MustRegister(m.syncDuration, m.lastSuccess, m.lastRevision, m.syncBlocked, m.objects, m.deliveries, m.fetchErrors, m.previewDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -23,18 +24,30 @@ const previewMarker = "preview"
 
 // GitHubPreviewer previews pull requests: for every Environment the change
 // touches it plans the PR head against the cluster (dry-run, nothing is
-// written), upserts one comment (split into numbered parts when long) and
-// posts a commit status gitplane/preview/<env> on the head.
+// written), upserts one comment (capped at GitHub's size of one) and posts
+// a commit status gitplane/preview/<env> on the head. A change it will not
+// or cannot preview gets a failure (the change's fault) or error status
+// and the comment says why.
 type GitHubPreviewer struct {
 	Source  *source.Repo
 	Planner preview.Planner // nil: offline previews (render against render)
 	// PlannerFor, when set, returns each Environment's planner instead (its
-	// own cluster); nil from it previews that Environment offline.
+	// own cluster); nil from it previews that Environment offline. It is
+	// only asked for clusters that Environments on DefaultBranch name, and
+	// is given such an Environment: a pull request naming another cluster
+	// is previewed offline.
 	PlannerFor func(ctx context.Context, env *schema.Environment) (preview.Planner, error)
-	GitHub     *github.Client
+	// DefaultBranch lists the Environments whose clusters may be planned
+	// against. Default "main".
+	DefaultBranch string
+	GitHub        *github.Client
 	// WebURL is the repository's web address (https://github.com/acme/specs)
 	// for links to the PR's files; empty: no links.
 	WebURL string
+	// StatusURL is serve's /status page; a preview comment too long for
+	// GitHub (it is capped at one comment) sends the reader there and to
+	// `gitplane preview` for what it leaves out. Empty: only the command.
+	StatusURL string
 	// Environments limits previews to these; empty: all.
 	Environments []string
 	PlanOptions  reconciler.PlanOptions
@@ -52,27 +65,44 @@ func (p *GitHubPreviewer) Preview(ctx context.Context, ev webhook.PREvent) error
 	head, err := p.Source.Resolve(fmt.Sprintf("pr/%d", ev.Number))
 	if err != nil {
 		if head, err = p.Source.Resolve(ev.HeadSHA); err != nil {
-			return fmt.Errorf("pull request %d: %w", ev.Number, err)
+			return p.refuse(ctx, ev, ev.HeadSHA, &refusal{state: github.Error,
+				reason: fmt.Sprintf("gitplane cannot find the head commit %s: %v", short(ev.HeadSHA), err)})
 		}
 	}
 	base, err := p.Source.Resolve(ev.BaseRef)
 	if err != nil {
-		return fmt.Errorf("pull request %d: base %s: %w", ev.Number, ev.BaseRef, err)
+		return p.refuse(ctx, ev, head, &refusal{state: github.Error, reason: fmt.Sprintf("gitplane cannot find the base branch %s: %v", ev.BaseRef, err)})
 	}
 	previews, err := p.previewEnvironments(ctx, base, head)
-	if err != nil {
-		return err
+	var r *refusal
+	if errors.As(err, &r) {
+		return p.refuse(ctx, ev, head, r)
+	} else if err != nil {
+		return p.refuse(ctx, ev, head, &refusal{state: github.Error, reason: err.Error()})
 	}
+	var errs []error // serve's own, reported on the PR and returned to be logged
 	for _, ep := range previews {
 		p.postStatus(ctx, head, ep)
+		if ep.Refused != "" && !ep.Failed {
+			errs = append(errs, fmt.Errorf("pull request %d: %s not previewed: %s", ev.Number, ep.Env, ep.Refused))
+		}
 	}
-	md := preview.Markdown(previews, preview.MarkdownOptions{
-		Footer: fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
-	})
-	return p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, md)
+	errs = append(errs, p.GitHub.UpsertMarkdown(ctx, ev.Number, previewMarker, p.markdown(ev, head, previews)))
+	return errors.Join(errs...)
 }
 
-// previewEnvironments previews each Environment the change touches.
+func (p *GitHubPreviewer) markdown(ev webhook.PREvent, head string, previews []*preview.EnvPreview) string {
+	return preview.Markdown(previews, preview.MarkdownOptions{
+		Footer:   fmt.Sprintf("Updated for %s at %s.", head, time.Now().UTC().Format(time.RFC3339)),
+		MaxBytes: github.PartLimit(previewMarker),
+		More:     p.more(ev, head),
+	})
+}
+
+// previewEnvironments previews each Environment the change touches. A
+// head that cannot be read (a symbolic link leaving the repository, a file
+// too large) is refused as a whole; an Environment whose cluster cannot be
+// planned against is refused alone.
 func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head string) ([]*preview.EnvPreview, error) {
 	baseTree, err := p.Source.Tree(base)
 	if err != nil {
@@ -90,15 +120,19 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 	// Environment, share what did not change
 	loader, renderer := schema.NewLoader(), render.NewRenderer()
 	baseRepo, _ := loader.Load(baseTree)
-	headRepo, _ := loader.Load(headTree)
+	headRepo, herr := loader.Load(headTree)
+	var invalid schema.ErrorList
+	if herr != nil && !errors.As(herr, &invalid) {
+		return nil, &refusal{state: github.Failure, envs: p.selected(preview.AffectedEnvironments(baseRepo, nil, changed)),
+			reason: "gitplane does not read this change's files: " + herr.Error()}
+	}
+	trusted := p.trustedClusters(loader, base, baseRepo)
 	var out []*preview.EnvPreview
-	for _, env := range preview.AffectedEnvironments(baseRepo, headRepo, changed) {
-		if len(p.Environments) > 0 && !slices.Contains(p.Environments, env) {
-			continue
-		}
-		planner, err := p.plannerFor(ctx, env, headRepo, baseRepo)
+	for _, env := range p.selected(preview.AffectedEnvironments(baseRepo, headRepo, changed)) {
+		planner, note, err := p.plannerFor(ctx, env, trusted, headRepo, baseRepo)
 		if err != nil {
-			return nil, err
+			out = append(out, &preview.EnvPreview{Env: env, HeadSHA: head, Refused: err.Error()})
+			continue
 		}
 		ep, err := preview.Environment(ctx, preview.Input{
 			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
@@ -106,34 +140,40 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 			Loader: loader, Renderer: renderer,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("previewing %s: %w", env, err)
+			out = append(out, &preview.EnvPreview{Env: env, HeadSHA: head, Refused: err.Error()})
+			continue
+		}
+		if note != "" {
+			ep.Notes = append(ep.Notes, note)
 		}
 		out = append(out, ep)
 	}
 	return out, nil
 }
 
-// plannerFor picks the planner of one Environment, found at the head (or
-// the base, when the head is invalid or dropped it).
-func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, repos ...*schema.Repo) (preview.Planner, error) {
-	if p.PlannerFor == nil {
-		return p.Planner, nil
+// selected keeps the Environments the previewer is limited to.
+func (p *GitHubPreviewer) selected(envs []string) []string {
+	if len(p.Environments) == 0 {
+		return envs
 	}
-	for _, repo := range repos {
-		if repo == nil {
-			continue
-		}
-		for _, env := range repo.Environments {
-			if env.Metadata.Name == name {
-				planner, err := p.PlannerFor(ctx, env)
-				if err != nil {
-					return nil, fmt.Errorf("connecting to the cluster of %s: %w", name, err)
-				}
-				return planner, nil
-			}
-		}
+	return slices.DeleteFunc(envs, func(e string) bool { return !slices.Contains(p.Environments, e) })
+}
+
+// more says where to see what a capped comment leaves out.
+func (p *GitHubPreviewer) more(ev webhook.PREvent, head string) string {
+	base := strings.ReplaceAll(ev.BaseRef, "`", "") // a branch name may hold backticks
+	cmd := fmt.Sprintf("run `gitplane preview --base %s --head %s` for the whole preview", base, short(head))
+	if p.StatusURL == "" {
+		return cmd
 	}
-	return nil, nil
+	return fmt.Sprintf("see %s, or %s", p.StatusURL, cmd)
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
 }
 
 func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string {
@@ -148,13 +188,26 @@ func (p *GitHubPreviewer) fileURL(sha string) func(path string, line int) string
 
 func (p *GitHubPreviewer) postStatus(ctx context.Context, sha string, ep *preview.EnvPreview) {
 	st := github.Status{Context: "gitplane/preview/" + ep.Env, State: github.Success}
+	if ep.Env == "" {
+		st.Context = "gitplane/preview"
+	}
 	switch {
+	case ep.Refused != "":
+		st.State, st.Description = github.Error, "not previewed: "+ep.Refused
+		if ep.Failed {
+			st.State = github.Failure
+		}
+		if ep.Env != "" {
+			st.Description = ep.Env + ": " + st.Description
+		}
 	case ep.Failed:
 		st.State = github.Failure
 		st.Description = ep.Env + ": the change cannot be applied; see the preview comment"
 		if len(ep.ValidationErrors) > 0 {
 			st.Description = ep.ValidationErrors[0].Error()
 		}
+	case blockedReason(ep.Plan) != "":
+		st.State, st.Description = github.Failure, ep.Env+": "+blockedReason(ep.Plan)
 	case ep.Plan != nil:
 		st.Description = ep.Env + ": " + ep.Plan.Summary().String()
 	default:

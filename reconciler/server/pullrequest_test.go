@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +75,42 @@ func TestPullRequestPreview(t *testing.T) {
 		c := l.github.Comments(7)
 		return len(c) == 1 && strings.Contains(c[0].Body, "closed")
 	})
+}
+
+// TestPullRequestRefused: a pull request whose spec file is a symbolic
+// link leaving the repository is not previewed, and says so where its
+// author looks: a failure status and the comment, not only serve's log.
+func TestPullRequestRefused(t *testing.T) {
+	g := newGitRepo(t)
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, preview: true})
+	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
+
+	g.git(g.work, "checkout", "-q", "-b", "feature")
+	if err := os.Symlink("../../../../../../etc/passwd", filepath.Join(g.work, "models", "evil.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	head := g.commitTo("a link out of the repository", "refs/pull/11/head")
+	l.deliver("pull_request", "pr-evil", prPayload("opened", 11, head), secret)
+	var st *githubtest.Status
+	waitFor(t, 30*time.Second, "the preview status", func() bool {
+		for _, s := range l.github.Statuses(head) {
+			if s.Context == "gitplane/preview/staging" {
+				st = &s
+			}
+		}
+		return st != nil
+	})
+	if st.State != "failure" || !strings.Contains(st.Description, "staging: not previewed") || !strings.Contains(st.Description, "models/evil.yaml") {
+		t.Errorf("preview status = %+v, want a failure naming the file", st)
+	}
+	waitFor(t, 10*time.Second, "the preview comment", func() bool { return len(l.github.Comments(11)) == 1 })
+	body := l.github.Comments(11)[0].Body
+	for _, want := range []string{"❌ not previewed", "**❌ Not previewed**: gitplane does not read this change", "models/evil.yaml", "leaves the tree"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the comment lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "root:") {
+		t.Error("the comment shows what the link points to")
+	}
 }

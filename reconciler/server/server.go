@@ -39,8 +39,10 @@ type Options struct {
 	// repository whose events are acted on.
 	RepoName string
 	// Engine applies to the cluster; EngineFor, when set, instead returns
-	// each Environment's own (e.g. its EKS cluster by name), called once
-	// per Environment.
+	// each Environment's own (e.g. its EKS cluster by name). EngineFor is
+	// called for every sync, with the Environment as the default branch
+	// lists it, so that a cluster changed there is followed at once; it
+	// should keep one connection per Cluster (serve's does).
 	Engine    Engine
 	EngineFor func(ctx context.Context, env *schema.Environment) (Engine, error)
 	// GitHub receives commit statuses; nil posts none.
@@ -81,10 +83,9 @@ type Server struct {
 	metrics  *metrics
 	board    statusBoard
 
-	mu        sync.Mutex
-	follow    map[string]string // Environment → branch
-	enginesMu sync.Mutex
-	engines   map[string]Engine // Environment → its Engine, with EngineFor
+	mu     sync.Mutex
+	follow map[string]string              // Environment → branch
+	listed map[string]*schema.Environment // followed Environments as DefaultBranch lists them
 
 	syncs    *webhook.Coalescer[string]
 	previews *webhook.Coalescer[webhook.PREvent]
@@ -106,7 +107,7 @@ func New(opts Options) (*Server, error) {
 	}
 	return &Server{
 		opts: opts, log: opts.Logger, loader: schema.NewLoader(), renderer: render.NewRenderer(), metrics: newMetrics(),
-		follow: map[string]string{}, engines: map[string]Engine{}, ready: make(chan struct{}),
+		follow: map[string]string{}, listed: map[string]*schema.Environment{}, ready: make(chan struct{}),
 	}, nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,24 +151,30 @@ func TestWebhookFlood(t *testing.T) {
 	}
 }
 
-// TestEngineForEachEnvironment: with EngineFor the loop asks once per
-// Environment for its cluster's Engine (serve's EKS-by-name mode).
-func TestEngineForEachEnvironment(t *testing.T) {
+// TestEngineFollowsDefaultBranch: with EngineFor (serve's EKS mode) every
+// sync asks for the cluster the default branch names for the Environment,
+// so that a cluster renamed on main is used by the next sync.
+func TestEngineFollowsDefaultBranch(t *testing.T) {
 	g := newGitRepo(t)
-	var calls atomic.Int32
-	l := startLoop(t, g, loopOptions{poll: "@every 1s", engineFor: func(e server.Engine) func(context.Context, *schema.Environment) (server.Engine, error) {
+	var mu sync.Mutex
+	var asked []string
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, engineFor: func(e server.Engine) func(context.Context, *schema.Environment) (server.Engine, error) {
 		return func(_ context.Context, env *schema.Environment) (server.Engine, error) {
-			calls.Add(1)
-			if env.Metadata.Name != "staging" {
-				t.Errorf("asked for the Engine of %s", env.Metadata.Name)
-			}
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, env.Metadata.Name+"@"+server.ClusterOf(env).String())
 			return e, nil
 		}
 	}})
 	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
-	g.edit("models/whisper.yaml", "apiVersion:", "# again\napiVersion:")
-	l.waitStatus(g.commit("again"), 30*time.Second)
-	if n := calls.Load(); n != 1 {
-		t.Errorf("EngineFor called %d times for two syncs, want once", n)
+	g.edit("environments/staging.yaml", "name: ml-staging\n", "name: ml-staging-blue\n")
+	renamed := g.commit("staging moves to ml-staging-blue")
+	l.deliver("push", "rename", pushPayload(renamed), secret)
+	l.waitStatus(renamed, 30*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"staging@ml-staging (us-east-1, account 111122223333)", "staging@ml-staging-blue (us-east-1, account 111122223333)"}
+	if len(asked) != 2 || asked[0] != want[0] || asked[1] != want[1] {
+		t.Errorf("EngineFor asked for %q, want %q", asked, want)
 	}
 }

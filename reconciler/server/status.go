@@ -14,7 +14,7 @@ type EnvStatus struct {
 	Environment string    `json:"environment"`
 	Branch      string    `json:"branch"`
 	Revision    string    `json:"revision,omitempty"`
-	Result      string    `json:"result,omitempty"` // syncing, success, failure
+	Result      string    `json:"result,omitempty"` // syncing, success, failure, blocked
 	Message     string    `json:"message,omitempty"`
 	Time        time.Time `json:"time,omitzero"`
 	Healthy     bool      `json:"healthy"` // waited for and healthy
@@ -90,7 +90,7 @@ func (s *Server) status() Status {
 var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>gitplane status</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}
-.success{color:#1a7f37}.failure{color:#cf222e}.syncing{color:#9a6700}</style></head>
+.success{color:#1a7f37}.failure,.blocked{color:#cf222e}.syncing{color:#9a6700}</style></head>
 <body><h1>gitplane</h1>
 <p>Repository {{.Repository}} · last fetch {{if .LastFetch.IsZero}}never{{else}}{{.LastFetch.Format "2006-01-02 15:04:05 MST"}}{{end}}
 {{if .FetchError}}· <span class="failure">fetch failed: {{.FetchError}}</span>{{end}}

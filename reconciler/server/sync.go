@@ -15,7 +15,7 @@ import (
 )
 
 // syncJob syncs one Environment to the newest commit of its branch: fetch,
-// render, plan, apply with the configured prune options, wait for health,
+// read the Environments on the default branch again, render, plan, apply with the configured prune options, wait for health,
 // and report. Runs of one Environment never overlap (the Coalescer).
 func (s *Server) syncJob(ctx context.Context, env, why string) {
 	fetchStart := time.Now()
@@ -25,6 +25,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 		s.metrics.fetchErrors.Inc()
 		s.log.Warn("fetch failed; syncing the last fetched commit", "env", env, "error", err)
 	}
+	s.discover() // the default branch as fetched now names the clusters
 	branch, ok := s.followMap()[env]
 	if !ok {
 		return
@@ -58,7 +59,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	}
 	objs := res.Objects
 	rendered := time.Now()
-	engine, err := s.engineFor(ctx, res.Env)
+	engine, err := s.engineFor(ctx, env)
 	if err != nil {
 		return nil, err
 	}
@@ -93,25 +94,6 @@ func (s *Server) render(ctx context.Context, fsys fs.FS, env string) (*render.Re
 	return res, err
 }
 
-// engineFor returns the Engine of an Environment's cluster: from
-// Options.EngineFor (one per Environment, kept), else Options.Engine.
-func (s *Server) engineFor(ctx context.Context, env *schema.Environment) (Engine, error) {
-	if s.opts.EngineFor == nil {
-		return s.opts.Engine, nil
-	}
-	s.enginesMu.Lock()
-	defer s.enginesMu.Unlock()
-	if e, ok := s.engines[env.Metadata.Name]; ok {
-		return e, nil
-	}
-	e, err := s.opts.EngineFor(ctx, env)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster of %s: %w", env.Metadata.Name, err)
-	}
-	s.engines[env.Metadata.Name] = e
-	return e, nil
-}
-
 // finish records and reports the outcome of a sync.
 func (s *Server) finish(ctx context.Context, env, branch, sha string, start time.Time, plan *reconciler.Plan, err error) {
 	elapsed := time.Since(start)
@@ -126,6 +108,11 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 		}
 		return
 	}
+	if why := blockedReason(plan); why != "" {
+		s.blocked(ctx, st, elapsed, plan, why)
+		return
+	}
+	s.metrics.syncBlocked.WithLabelValues(env).Set(0)
 	sum := plan.Summary()
 	st.Result, st.Healthy = "success", s.opts.Wait >= 0
 	st.Message = fmt.Sprintf("%s: %s; healthy", env, sum.Past())
@@ -145,6 +132,20 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 	s.log.Info("sync succeeded", "env", env, "revision", sha, "duration", elapsed, "summary", sum.Past())
 	s.board.set(st)
 	s.postStatus(ctx, env, sha, github.Success, st.Message)
+}
+
+// blocked records a sync that applied what it could but was kept from
+// carrying out the rest (see blockedReason): not a success, though
+// nothing failed. It is not retried on every poll: a new commit, or a
+// restart with --confirm-prune, syncs again.
+func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duration, plan *reconciler.Plan, why string) {
+	env := st.Environment
+	st.Result, st.Message = "blocked", fmt.Sprintf("%s: %s", env, why)
+	s.metrics.syncDuration.WithLabelValues(env, "blocked").Observe(elapsed.Seconds())
+	s.metrics.syncBlocked.WithLabelValues(env).Set(1)
+	s.log.Warn("sync blocked", "env", env, "revision", st.Revision, "duration", elapsed, "summary", plan.Summary().Past(), "reason", why)
+	s.board.set(st)
+	s.postStatus(ctx, env, st.Revision, github.Failure, st.Message)
 }
 
 // firstError is the first line of the first error: for invalid specs the

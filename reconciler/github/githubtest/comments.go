@@ -162,7 +162,7 @@ func (s *Server) commentJSON(r *http.Request, c Comment) map[string]any {
 		"html_url":           fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", s.opts.Owner, s.opts.Repo, c.Issue, c.ID),
 		"issue_url":          fmt.Sprintf("%s/issues/%d", api, c.Issue),
 		"body":               c.Body,
-		"user":               map[string]any{"login": c.User, "type": "Bot"},
+		"user":               userJSON(r, c.User),
 		"created_at":         c.CreatedAt.Format(time.RFC3339),
 		"updated_at":         c.UpdatedAt.Format(time.RFC3339),
 		"author_association": "NONE",

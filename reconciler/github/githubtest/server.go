@@ -45,6 +45,11 @@ type Options struct {
 	Owner, Repo string // the one repository served; others are 404
 	Token       string // if set, requests must carry it as a bearer token
 	User        string // login of the token's user; "gitplane[bot]" if empty
+	// InstallationToken makes the token a GitHub App installation token:
+	// GET /user answers 403 "Resource not accessible by integration", as
+	// GitHub does, while comments are still posted as User (the App's bot,
+	// "<app-slug>[bot]").
+	InstallationToken bool
 }
 
 // Server is a fake GitHub API. Its URL serves both the github.com layout
@@ -69,6 +74,7 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	s := &Server{opts: opts, nextID: 1000}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /user", s.getUser)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listComments)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createComment)

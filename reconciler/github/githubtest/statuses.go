@@ -53,7 +53,7 @@ func (s *Server) statusJSON(r *http.Request, st Status) map[string]any {
 		"context":     st.Context,
 		"created_at":  st.CreatedAt.Format(time.RFC3339),
 		"updated_at":  st.CreatedAt.Format(time.RFC3339),
-		"creator":     map[string]any{"login": s.opts.User, "type": "Bot"},
+		"creator":     userJSON(r, s.opts.User),
 	}
 }
 

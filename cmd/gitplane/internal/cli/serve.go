@@ -37,6 +37,7 @@ type serveFlags struct {
 	githubToken   string
 	githubAPIURL  string
 	githubRepo    string
+	githubAppSlug string
 	publicURL     string
 	envs          []string
 	dataDir       string
@@ -86,6 +87,7 @@ flags given on the command line win.`,
 	fl.StringVar(&f.githubToken, "github-token-file", "", "file holding a GitHub token for commit statuses and PR comments")
 	fl.StringVar(&f.githubAPIURL, "github-api-url", "", "GitHub API root (GitHub Enterprise: https://HOST/api/v3/)")
 	fl.StringVar(&f.githubRepo, "github-repo", "", "owner/name on GitHub (default: from --repo)")
+	fl.StringVar(&f.githubAppSlug, "github-app-slug", "", "slug of the GitHub App whose installation token --github-token-file holds: serve's comments are then those of <slug>[bot] (default: the token's user, from GET /user)")
 	fl.StringVar(&f.publicURL, "public-url", "", "URL serve is reachable at; statuses link to its /status page")
 	fl.StringSliceVar(&f.envs, "env", nil, "Environments to sync (repeatable; default: every Environment on --branch)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "where the Git clone is kept (default: a directory under the user cache dir)")
@@ -136,8 +138,8 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	}
 	if gh != nil {
 		opts.Previewer = &server.GitHubPreviewer{
-			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), GitHub: gh, WebURL: f.githubWebURL(repoName),
-			Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
+			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), DefaultBranch: f.branch, GitHub: gh, WebURL: f.githubWebURL(repoName),
+			StatusURL: statusURL(f.publicURL), Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
 			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}
 	}
@@ -146,6 +148,14 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		return err
 	}
 	return serveHTTP(ctx, f.listen, srv, log)
+}
+
+// statusURL is serve's /status page under --public-url, "" without one.
+func statusURL(public string) string {
+	if public == "" {
+		return ""
+	}
+	return strings.TrimSuffix(public, "/") + "/status"
 }
 
 // waitOption maps --wait to server.Options.Wait, where 0 means the default.
@@ -225,7 +235,11 @@ func (f *serveFlags) githubClient(log *slog.Logger) (*github.Client, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	gh, err := github.New(github.Options{BaseURL: f.githubAPIURL, Token: string(token), Owner: owner, Repo: name, Logger: log})
+	opts := github.Options{BaseURL: f.githubAPIURL, Token: string(token), Owner: owner, Repo: name, Logger: log}
+	if f.githubAppSlug != "" {
+		opts.Login = github.AppBotLogin(f.githubAppSlug)
+	}
+	gh, err := github.New(opts)
 	return gh, repoName, err
 }
 

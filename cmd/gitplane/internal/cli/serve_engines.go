@@ -14,22 +14,25 @@ import (
 
 // serveEngines are serve's connections to clusters: one from the
 // kubeconfig (or the in-cluster config), or, when none is named and serve
-// runs outside a cluster with AWS credentials, one per Environment to its
-// EKS cluster by name (tokens refreshed before they expire). serve plans
-// again and again, so every Engine keeps the live state in watches.
+// runs outside a cluster with AWS credentials, one per EKS cluster that
+// an Environment names (name, region and account; tokens refreshed before
+// they expire). Syncs and previews ask with the Environments as the
+// default branch lists them, so a cluster renamed there gets its own
+// connection. serve plans again and again, so every Engine keeps the live
+// state in watches.
 type serveEngines struct {
-	single *reconciler.Engine
-	aws    *gpaws.Checker
-	mu     sync.Mutex
-	byEnv  map[string]*reconciler.Engine
-	all    []*reconciler.Engine
+	single    *reconciler.Engine
+	aws       *gpaws.Checker
+	mu        sync.Mutex
+	byCluster map[server.Cluster]*reconciler.Engine
+	all       []*reconciler.Engine
 }
 
 func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
 	named := f.kubeconfig != "" || f.context != "" || os.Getenv("KUBECONFIG") != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != ""
 	if !named && !f.aws.skip {
 		if chk := gpaws.New(ctx, gpaws.Options{Profile: f.aws.profile}); chk.Enabled() {
-			return &serveEngines{aws: chk, byEnv: map[string]*reconciler.Engine{}}, nil
+			return newEKSEngines(chk), nil
 		}
 	}
 	cfg, err := f.restConfig()
@@ -43,12 +46,18 @@ func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
 	return &serveEngines{single: e, all: []*reconciler.Engine{e}}, nil
 }
 
-// connect returns the Engine on an Environment's EKS cluster, opening it
-// on first use; syncs and previews share it.
+// newEKSEngines connects to EKS clusters through chk.
+func newEKSEngines(chk *gpaws.Checker) *serveEngines {
+	return &serveEngines{aws: chk, byCluster: map[server.Cluster]*reconciler.Engine{}}
+}
+
+// connect returns the Engine on the EKS cluster an Environment names,
+// opening it on first use; syncs and previews share it.
 func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*reconciler.Engine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.byEnv[env.Metadata.Name]; ok {
+	key := server.ClusterOf(env)
+	if e, ok := s.byCluster[key]; ok {
 		return e, nil
 	}
 	cfg, err := s.aws.RESTConfig(ctx, env)
@@ -59,7 +68,7 @@ func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*r
 	if err != nil {
 		return nil, err
 	}
-	s.byEnv[env.Metadata.Name] = e
+	s.byCluster[key] = e
 	s.all = append(s.all, e)
 	return e, nil
 }
