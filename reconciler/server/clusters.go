@@ -4,26 +4,17 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gitplane/gitplane/reconciler"
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Cluster identifies a cluster as an Environment names it: EKS cluster
-// name, region and account. Connections are kept per Cluster, not per
-// Environment name.
-type Cluster struct {
-	Name, Region, AccountID string
-}
+// Cluster identifies a cluster as an Environment names it (EKS name,
+// region, account); connections are kept per Cluster, not per Environment
+// name. It is the engine's type, which also checks the API server is it.
+type Cluster = reconciler.Cluster
 
 // ClusterOf is the cluster env names.
-func ClusterOf(env *schema.Environment) Cluster {
-	c := env.Spec.Cluster
-	return Cluster{Name: c.Name, Region: c.Region, AccountID: c.AccountID}
-}
-
-// String is "ml-staging (us-east-1, account 111122223333)".
-func (c Cluster) String() string {
-	return fmt.Sprintf("%s (%s, account %s)", c.Name, c.Region, c.AccountID)
-}
+func ClusterOf(env *schema.Environment) Cluster { return reconciler.ClusterOf(env) }
 
 // engineFor returns the Engine of an Environment's cluster: from
 // Options.EngineFor with the Environment as the default branch lists it
