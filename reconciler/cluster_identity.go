@@ -73,8 +73,7 @@ func (e *Engine) checkCluster(ctx context.Context, env string, want Cluster, rec
 		return fmt.Errorf("reading the cluster record %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
 	}
 	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-	got := Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}
-	if got != want {
+	if got := (Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}); got != want {
 		return &ClusterMismatchError{Environment: env, Want: want, Recorded: got, RecordedBy: data["recordedBy"]}
 	}
 	return nil
@@ -102,4 +101,20 @@ func (e *Engine) recordCluster(ctx context.Context, env string, c Cluster) error
 		return fmt.Errorf("recording the cluster in %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
 	}
 	return nil
+}
+
+// RecordedCluster returns the cluster the API server was recorded as by
+// the first sync that wrote to it; ok is false when none has.
+func (e *Engine) RecordedCluster(ctx context.Context) (c Cluster, ok bool, err error) {
+	cm, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.Unstructured, error) {
+		return e.client.Resource(configMaps).Namespace(InventoryNamespace).Get(ctx, ClusterRecordName, metav1.GetOptions{})
+	})
+	if apierrors.IsNotFound(err) {
+		return Cluster{}, false, nil
+	}
+	if err != nil {
+		return Cluster{}, false, fmt.Errorf("reading the cluster record %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
+	}
+	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	return Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}, true, nil
 }

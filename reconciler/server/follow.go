@@ -31,6 +31,10 @@ func (s *Server) discover() {
 	follow, listed := map[string]string{}, map[string]*schema.Environment{}
 	for _, env := range repo.Environments {
 		name := env.Metadata.Name
+		if c := s.opts.ClusterName; c != "" && env.Spec.Cluster.Name != c {
+			s.log.Debug("not following an Environment of another cluster", "env", name, "cluster", env.Spec.Cluster.Name, "serving", c)
+			continue
+		}
 		if len(s.opts.Environments) == 0 || slices.Contains(s.opts.Environments, name) {
 			follow[name], listed[name] = env.Spec.Git.Branch, env
 		}

@@ -139,6 +139,8 @@ type loopOptions struct {
 	preview bool
 	// engineFor, when set, builds Options.EngineFor around the test's Engine.
 	engineFor func(server.Engine) func(context.Context, *schema.Environment) (server.Engine, error)
+	// clusterName is Options.ClusterName.
+	clusterName string
 }
 
 func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
@@ -171,7 +173,7 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		t.Fatal(err)
 	}
 	opts := server.Options{
-		Source: src, RepoName: "acme/specs", Engine: engine, GitHub: gh, Environments: []string{"staging"},
+		Source: src, RepoName: "acme/specs", Engine: engine, GitHub: gh, Environments: []string{"staging"}, ClusterName: lo.clusterName,
 		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: reconciler.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),

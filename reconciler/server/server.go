@@ -50,6 +50,10 @@ type Options struct {
 	// Environments limits the loop to these; empty follows every
 	// Environment listed on DefaultBranch.
 	Environments []string
+	// ClusterName, when set, limits the loop to the Environments whose
+	// spec.cluster.name it is: serve running inside a cluster syncs only
+	// that cluster's Environments.
+	ClusterName string
 	// DefaultBranch is where the Environments are listed. Default "main".
 	DefaultBranch string
 	// Poll is the fetch schedule; nil polls never (webhooks only).

@@ -43,6 +43,7 @@ type serveFlags struct {
 	dataDir       string
 	wait          time.Duration
 	confirmPrune  bool
+	clusterName   string
 	clusterFlags
 	aws awsFlags
 }
@@ -79,6 +80,7 @@ flags given on the command line win.`,
 	fl.StringVar(&f.config, "config", "", "YAML file with flag values (flags on the command line win)")
 	fl.StringVar(&f.repo, "repo", "", "Git repository URL: https://, ssh://, git@host:path, file:// or a path (required)")
 	fl.StringVar(&f.branch, "branch", "main", "branch that lists the Environments")
+	fl.StringVar(&f.clusterName, "cluster-name", "", "sync only the Environments whose spec.cluster.name is this (default inside a cluster: the cluster recorded in gitplane-system/gitplane-cluster)")
 	fl.StringVar(&f.gitTokenFile, "git-token-file", "", "file holding an HTTPS token for the repository")
 	fl.StringVar(&f.gitSSHKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the repository")
 	fl.StringVar(&f.poll, "poll", "@every 1m", `fetch schedule in robfig/cron syntax; "off" polls never`)
@@ -123,8 +125,12 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	clusterName, err := engines.servedCluster(ctx, f.clusterName, log)
+	if err != nil {
+		return err
+	}
 	opts := server.Options{
-		Source: src, RepoName: repoName, Engine: engines.engine(), EngineFor: engines.forEnv(), GitHub: gh, Environments: f.envs,
+		Source: src, RepoName: repoName, Engine: engines.engine(), EngineFor: engines.forEnv(), GitHub: gh, Environments: f.envs, ClusterName: clusterName,
 		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: waitOption(f.wait), Logger: log,
 		PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -22,6 +23,7 @@ import (
 // state in watches.
 type serveEngines struct {
 	single    *reconciler.Engine
+	inCluster bool // single is the cluster serve runs in
 	aws       *gpaws.Checker
 	mu        sync.Mutex
 	byCluster map[server.Cluster]*reconciler.Engine
@@ -43,7 +45,27 @@ func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &serveEngines{single: e, all: []*reconciler.Engine{e}}, nil
+	inCluster := f.kubeconfig == "" && f.context == "" && os.Getenv("KUBECONFIG") == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != ""
+	return &serveEngines{single: e, inCluster: inCluster, all: []*reconciler.Engine{e}}, nil
+}
+
+// servedCluster is the cluster name whose Environments serve follows:
+// --cluster-name, else, inside a cluster, the one the cluster is recorded
+// as; "" follows every Environment (each sync still checks the record).
+func (s *serveEngines) servedCluster(ctx context.Context, flag string, log *slog.Logger) (string, error) {
+	if flag != "" || !s.inCluster {
+		return flag, nil
+	}
+	c, ok, err := s.single.RecordedCluster(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		log.Warn("serve runs in a cluster that is not recorded yet and --cluster-name is not set: following every Environment; the first sync records this cluster and Environments naming others then fail")
+		return "", nil
+	}
+	log.Info("following the Environments of the cluster serve runs in", "cluster", c.String())
+	return c.Name, nil
 }
 
 // newEKSEngines connects to EKS clusters through chk.

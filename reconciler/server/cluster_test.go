@@ -1,0 +1,44 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFollowsOnlyItsCluster: serve told which cluster it runs in follows
+// only the Environments that name it; the others are not synced at all.
+func TestFollowsOnlyItsCluster(t *testing.T) {
+	for _, tt := range []struct {
+		cluster string
+		follows bool
+	}{{"ml-staging", true}, {"ml-prod", false}} {
+		t.Run(tt.cluster, func(t *testing.T) {
+			g := newGitRepo(t)
+			l := startLoop(t, g, loopOptions{poll: "off", clusterName: tt.cluster})
+			waitFor(t, 30*time.Second, "serve ready (Environments read)", func() bool {
+				resp, err := http.Get(l.http.URL + "/readyz")
+				if err != nil {
+					return false
+				}
+				resp.Body.Close()
+				return resp.StatusCode == http.StatusOK
+			})
+			resp, err := http.Get(l.http.URL + "/status?format=json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body := string(b)
+			if got := strings.Contains(body, `"environment": "staging"`); got != tt.follows {
+				t.Errorf("serving cluster %s: staging followed = %v, want %v\n%s", tt.cluster, got, tt.follows, body)
+			}
+			if tt.follows {
+				l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
+			}
+		})
+	}
+}
