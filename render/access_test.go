@@ -81,7 +81,7 @@ func allows(t *testing.T, ap *unstructured.Unstructured, namespace, serviceAccou
 // internal Model by its Service name.
 func TestInternalModelCallers(t *testing.T) {
 	fsys := examplesWith(t, map[string][2]string{
-		"models/whisper.yaml": {"  expose:", "  access:\n    namespaces: [transcribe]\n    serviceAccounts: [support/ticket-bot]\n  expose:"},
+		"models/whisper.yaml": {"    namespaces: [transcription]", "    namespaces: [transcribe]\n    serviceAccounts: [support/ticket-bot]"},
 	})
 	res, err := render.Render(context.Background(), fsys, "staging")
 	if err != nil {

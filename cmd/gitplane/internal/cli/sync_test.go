@@ -157,6 +157,11 @@ func TestApplyWhileAnotherRunSyncs(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: reconciler.LeaseName("staging"), Namespace: reconciler.InventoryNamespace},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: new(int32(600)), AcquireTime: &now, RenewTime: &now},
 	}
+	// A Lease given up by an earlier run of staging may be there: this test
+	// writes the one it needs.
+	if err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
 	if _, err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
