@@ -38,14 +38,7 @@ func TestExplicitValuesAreNotDefaults(t *testing.T) {
 				}
 				files[e.file] = []byte(strings.Replace(string(files[e.file]), e.old, e.new, 1))
 			}
-			_, err := schema.Parse(files)
-			var list schema.ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("want an ErrorList, got %v", err)
-			}
-			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
-				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
-			}
+			wantErrors(t, files, tt.want)
 		})
 	}
 }
@@ -67,14 +60,7 @@ func TestModelSpecChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := baseFiles()
 			files["models/llama.yaml"] = []byte(strings.Replace(string(files["models/llama.yaml"]), "  image:", tt.add+"  image:", 1))
-			_, err := schema.Parse(files)
-			var list schema.ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("want an ErrorList, got %v", err)
-			}
-			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
-				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
-			}
+			wantErrors(t, files, tt.want)
 		})
 	}
 }
@@ -102,14 +88,20 @@ func TestDuplicateKeysAndRegions(t *testing.T) {
 				t.Fatalf("%q not in %s", tt.old, tt.file)
 			}
 			files[tt.file] = []byte(strings.Replace(string(files[tt.file]), tt.old, tt.new, 1))
-			_, err := schema.Parse(files)
-			var list schema.ErrorList
-			if !errors.As(err, &list) {
-				t.Fatalf("want an ErrorList, got %v", err)
-			}
-			if got, want := list.Error(), strings.Join(sorted(tt.want), "\n"); got != want {
-				t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
-			}
+			wantErrors(t, files, tt.want)
 		})
+	}
+}
+
+// wantErrors parses files and compares every error with want.
+func wantErrors(t *testing.T, files map[string][]byte, want []string) {
+	t.Helper()
+	_, err := schema.Parse(files)
+	var list schema.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("want an ErrorList, got %v", err)
+	}
+	if got, want := list.Error(), strings.Join(sorted(want), "\n"); got != want {
+		t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
 	}
 }
