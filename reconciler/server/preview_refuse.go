@@ -37,8 +37,12 @@ func (p *GitHubPreviewer) refuse(ctx context.Context, ev webhook.PREvent, sha st
 	for _, env := range envs {
 		previews = append(previews, &preview.EnvPreview{Env: env, HeadSHA: sha, Refused: oneLine(r.reason), Failed: r.state == github.Failure})
 	}
-	if sha != "" {
-		for _, ep := range cmpSlice(previews, []*preview.EnvPreview{{Refused: oneLine(r.reason), Failed: r.state == github.Failure}}) {
+	statuses := previews
+	if len(statuses) == 0 { // no Environment known: the context gitplane/preview
+		statuses = []*preview.EnvPreview{{Refused: oneLine(r.reason), Failed: r.state == github.Failure}}
+	}
+	for _, ep := range statuses {
+		if sha != "" {
 			p.postStatus(ctx, sha, ep)
 		}
 	}
@@ -53,14 +57,6 @@ func (p *GitHubPreviewer) refuse(ctx context.Context, ev webhook.PREvent, sha st
 		return err
 	}
 	return errors.Join(fmt.Errorf("pull request %d not previewed: %s", ev.Number, r.reason), err)
-}
-
-// cmpSlice is s, or def when s is empty.
-func cmpSlice[T any](s, def []T) []T {
-	if len(s) == 0 {
-		return def
-	}
-	return s
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
