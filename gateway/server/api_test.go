@@ -76,6 +76,7 @@ func TestChat(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Model != "meta-llama/Llama-3.1-8B-Instruct" || len(reqs[0].Messages) != 2 {
 		t.Errorf("upstream got %+v, want the served model name and both messages", reqs)
 	}
+	e.gw.WaitRecorded(t, 1)
 	m := e.gw.Metrics(t)
 	if v := gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="llama",type="output"}`); v != 2 {
 		t.Errorf("output tokens metric = %v, want 2", v)
@@ -161,6 +162,7 @@ func TestStreamUsageOnlyWhenAsked(t *testing.T) {
 			if so := e.up.Requests()[0].StreamOptions; so == nil || !so.IncludeUsage {
 				t.Errorf("the gateway did not ask the upstream for usage: %+v", so)
 			}
+			e.gw.WaitRecorded(t, 1)
 			prompt, completion := e.up.Reported()
 			m := e.gw.Metrics(t)
 			if got := gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="llama",type="input"}`); int(got) != prompt {
@@ -238,6 +240,7 @@ func TestTypedErrors(t *testing.T) {
 			}
 		})
 	}
+	e.gw.WaitRecorded(t, uint64(len(tests)))
 	m := e.gw.Metrics(t)
 	if strings.Contains(m, "gpt-17") || strings.Contains(m, "sk-nope") {
 		t.Error("unauthenticated or unknown input became a metric label")

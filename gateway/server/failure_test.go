@@ -72,11 +72,12 @@ func TestFallback(t *testing.T) {
 			if text != "Hello world" {
 				t.Errorf("answer %q", text)
 			}
+			e.gw.WaitRecorded(t, 1)
 			m := e.gw.Metrics(t)
 			for series, want := range map[string]float64{
 				`gitplane_gateway_requests_total{caller="team-a",code="200",model="spot",route="llama"}`: 1,
-				`gitplane_gateway_fallbacks_total{from="spot",to="llama"}`:                             1,
-				`gitplane_gateway_upstream_errors_total{kind="` + tt.wantError + `",route="spot"}`:     1,
+				`gitplane_gateway_fallbacks_total{from="spot",to="llama"}`:                               1,
+				`gitplane_gateway_upstream_errors_total{kind="` + tt.wantError + `",route="spot"}`:       1,
 			} {
 				if got := gatewaytest.Metric(m, series); got != want {
 					t.Errorf("%s = %v, want %v", series, got, want)
@@ -195,7 +196,7 @@ func TestUnknownUsage(t *testing.T) {
 		t.Error("the client was not told the stream broke off")
 	}
 	s.Close()
-	waitFor(t, "the request to be recorded", func() bool { return strings.Contains(e.gw.Logs(), `"msg":"request"`) })
+	e.gw.WaitRecorded(t, 1)
 	m := e.gw.Metrics(t)
 	if got := gatewaytest.Metric(m, `gitplane_gateway_usage_unknown_total{caller="team-a",route="llama"}`); got != 1 {
 		t.Errorf("usage_unknown_total = %v, want 1", got)

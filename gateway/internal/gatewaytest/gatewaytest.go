@@ -107,6 +107,19 @@ func Client(baseURL, key string, opts ...option.RequestOption) openai.Client {
 	return openai.NewClient(append([]option.RequestOption{option.WithBaseURL(baseURL + "/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0)}, opts...)...)
 }
 
+// WaitRecorded waits until n requests have been recorded (a response can
+// reach the client just before its access-log line and metrics).
+func (g *Gateway) WaitRecorded(t testing.TB, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for g.Server.Recorder().Records() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %d requests to be recorded (have %d)", n, g.Server.Recorder().Records())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Logs returns the access log and server messages so far.
 func (g *Gateway) Logs() string { return g.logs.String() }
 

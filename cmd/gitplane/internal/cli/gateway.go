@@ -34,7 +34,7 @@ request to stdout and drains on SIGTERM.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(cmd.OutOrStdout(), nil))
-			srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log, Backends: gatewayBackends()})
+			srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 			if err != nil {
 				return err
 			}
@@ -44,9 +44,3 @@ request to stdout and drains on SIGTERM.`,
 	c.Flags().StringVar(&configPath, "config", os.Getenv("GATEWAY_CONFIG"), "gateway config file (gateway.gitplane.dev/v1 GatewayConfig); default $GATEWAY_CONFIG")
 	return c
 }
-
-// gatewayBackends is where Bedrock and SageMaker routes get their
-// providers. Until gateway/provider/bedrock and gateway/provider/sagemaker
-// are linked here, a config with such routes fails at start with
-// "bedrock routes are not available in this build".
-func gatewayBackends() server.Backends { return server.Backends{} }
