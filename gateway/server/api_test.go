@@ -276,3 +276,19 @@ func TestRateLimitHeaders(t *testing.T) {
 		t.Errorf("third: %d %v", third.StatusCode, third.Header)
 	}
 }
+
+// TestFailedRequestGivesTokensBack: a request the upstream refused used no
+// tokens, so its reservation does not count against the caller's budget.
+func TestFailedRequestGivesTokensBack(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Defaults.RateLimit = &config.RateLimit{TokensPerMinute: 100} })
+	p := chatParams("llama")
+	p.MaxTokens = openai.Int(80)
+	e.up.Set(vllmtest.Behaviour{Status: 503})
+	if _, err := e.client(keyA).Chat.Completions.New(context.Background(), p); err == nil {
+		t.Fatal("want the upstream's 503")
+	}
+	e.up.Set(vllmtest.Behaviour{})
+	if _, err := e.client(keyA).Chat.Completions.New(context.Background(), p); err != nil {
+		t.Fatalf("the failed request's 80 reserved tokens were kept: %v", err)
+	}
+}
