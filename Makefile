@@ -22,7 +22,7 @@ ISTIO_API    := istio.io/api@v1.31.4
 export KUBEBUILDER_ASSETS := $(BIN)
 export GITPLANE_CRDS      := $(CRDS)
 
-.PHONY: all build test vet unit bench demo demo-down controlplane crds clean help
+.PHONY: all build test vet unit bench demo demo-down controlplane crds redis clean help
 
 all: build
 
@@ -43,6 +43,18 @@ $(BIN)/etcd:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq etcd-server >/dev/null; }
 	ln -sf "$$(command -v etcd)" $@
+
+# The gateway's rate-limit tests share a real redis-server between two
+# gateway processes (gateway/internal/redistest finds it on PATH).
+redis: $(BIN)/redis-server
+
+$(BIN)/redis-server:
+	@mkdir -p $(BIN)
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo ">> installing redis-server from Debian"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	ln -sf "$$(command -v redis-server)" $@
 
 # go mod download exits non-zero for modules whose go line is newer than ours
 # (karpenter-provider-aws), but still downloads the zip and prints its path.
@@ -74,7 +86,7 @@ $(CRDS)/.done: Makefile
 vet:
 	go vet ./...
 
-test: controlplane vet ## install what is missing, vet, run all tests (integration included)
+test: controlplane redis vet ## install what is missing, vet, run all tests (integration included)
 	go test -count=1 ./...
 
 unit: ## fast tests only (no control plane)

@@ -88,7 +88,7 @@ func TestWatchKubeletSwap(t *testing.T) {
 	refused := func(key string) func() bool {
 		return func() bool { _, ok := k.Authenticate(key); return !ok }
 	}
-	// Give the watcher a moment to register: write until the first change is seen.
+	// Written at once: changes before the watch is registered are picked up too.
 	s.Write(map[string]string{"team-a": "sk-a1", "team-b": "sk-b1"})
 	waitFor("team-b added", authed("sk-b1", "team-b"))
 	s.Write(map[string]string{"team-a": "sk-a2", "team-b": "sk-b1"})

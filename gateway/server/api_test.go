@@ -76,6 +76,7 @@ func TestChat(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Model != "meta-llama/Llama-3.1-8B-Instruct" || len(reqs[0].Messages) != 2 {
 		t.Errorf("upstream got %+v, want the served model name and both messages", reqs)
 	}
+	e.gw.WaitRecorded(t, 1)
 	m := e.gw.Metrics(t)
 	if v := gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="llama",type="output"}`); v != 2 {
 		t.Errorf("output tokens metric = %v, want 2", v)
@@ -161,6 +162,7 @@ func TestStreamUsageOnlyWhenAsked(t *testing.T) {
 			if so := e.up.Requests()[0].StreamOptions; so == nil || !so.IncludeUsage {
 				t.Errorf("the gateway did not ask the upstream for usage: %+v", so)
 			}
+			e.gw.WaitRecorded(t, 1)
 			prompt, completion := e.up.Reported()
 			m := e.gw.Metrics(t)
 			if got := gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="llama",type="input"}`); int(got) != prompt {
@@ -238,6 +240,7 @@ func TestTypedErrors(t *testing.T) {
 			}
 		})
 	}
+	e.gw.WaitRecorded(t, uint64(len(tests)))
 	m := e.gw.Metrics(t)
 	if strings.Contains(m, "gpt-17") || strings.Contains(m, "sk-nope") {
 		t.Error("unauthenticated or unknown input became a metric label")
@@ -271,5 +274,21 @@ func TestRateLimitHeaders(t *testing.T) {
 	if third.StatusCode != 429 || third.Header.Get("Retry-After") != "30" || third.Header.Get("X-Ratelimit-Remaining-Requests") != "0" ||
 		third.Header.Get("X-Ratelimit-Reset-Requests") == "" {
 		t.Errorf("third: %d %v", third.StatusCode, third.Header)
+	}
+}
+
+// TestFailedRequestGivesTokensBack: a request the upstream refused used no
+// tokens, so its reservation does not count against the caller's budget.
+func TestFailedRequestGivesTokensBack(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Defaults.RateLimit = &config.RateLimit{TokensPerMinute: 100} })
+	p := chatParams("llama")
+	p.MaxTokens = openai.Int(80)
+	e.up.Set(vllmtest.Behaviour{Status: 503})
+	if _, err := e.client(keyA).Chat.Completions.New(context.Background(), p); err == nil {
+		t.Fatal("want the upstream's 503")
+	}
+	e.up.Set(vllmtest.Behaviour{})
+	if _, err := e.client(keyA).Chat.Completions.New(context.Background(), p); err != nil {
+		t.Fatalf("the failed request's 80 reserved tokens were kept: %v", err)
 	}
 }

@@ -8,11 +8,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +27,7 @@ import (
 
 	"github.com/gitplane/gitplane/gateway/config"
 	"github.com/gitplane/gitplane/gateway/server"
+	"github.com/gitplane/gitplane/gateway/usage"
 )
 
 // Gateway is a running gateway.
@@ -107,6 +112,19 @@ func Client(baseURL, key string, opts ...option.RequestOption) openai.Client {
 	return openai.NewClient(append([]option.RequestOption{option.WithBaseURL(baseURL + "/v1/"), option.WithAPIKey(key), option.WithMaxRetries(0)}, opts...)...)
 }
 
+// WaitRecorded waits until n requests have been recorded (a response can
+// reach the client just before its access-log line and metrics).
+func (g *Gateway) WaitRecorded(t testing.TB, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for g.Server.Recorder().Records() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %d requests to be recorded (have %d)", n, g.Server.Recorder().Records())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // Logs returns the access log and server messages so far.
 func (g *Gateway) Logs() string { return g.logs.String() }
 
@@ -153,13 +171,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// ChildEnv names the config file a re-executed test binary serves.
-const ChildEnv = "GITPLANE_GATEWAY_CHILD_CONFIG"
+// Environment of a re-executed test binary: the config file of the gateway
+// it serves (and where its access log goes, default stderr), or the
+// upstream of a bare httputil.ReverseProxy it serves instead.
+const (
+	ChildEnv      = "GITPLANE_GATEWAY_CHILD_CONFIG"
+	ChildLogEnv   = "GITPLANE_GATEWAY_CHILD_LOG"
+	ChildProxyEnv = "GITPLANE_GATEWAY_CHILD_PROXY"
+	// ChildProfileEnv, when set, is where a gateway child writes a CPU profile.
+	ChildProfileEnv = "GITPLANE_GATEWAY_CHILD_CPUPROFILE"
+)
 
-// RunChildIfAsked serves the gateway of $GITPLANE_GATEWAY_CHILD_CONFIG on
-// loopback ports, prints "LISTEN <api> <admin>" and runs until stdin closes.
-// Call it from TestMain; it returns false when not in a child.
+// RunChildIfAsked serves the gateway of $GITPLANE_GATEWAY_CHILD_CONFIG (or
+// the bare proxy of $GITPLANE_GATEWAY_CHILD_PROXY) on loopback ports, prints
+// "LISTEN <api> <admin>" and runs until stdin closes. Call it from
+// TestMain; it returns false when not in a child.
 func RunChildIfAsked() bool {
+	if up := os.Getenv(ChildProxyEnv); up != "" {
+		runProxy(up)
+	}
 	path := os.Getenv(ChildEnv)
 	if path == "" {
 		return false
@@ -169,7 +199,18 @@ func RunChildIfAsked() bool {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	var out io.Writer = os.Stderr
+	if p := os.Getenv(ChildLogEnv); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		out = f
+	}
+	lw := usage.NewLineWriter(out, 100*time.Millisecond) // as the gateway verb does
+	defer lw.Close()
+	log := slog.New(slog.NewJSONHandler(lw, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 	if err != nil {
@@ -182,9 +223,17 @@ func RunChildIfAsked() bool {
 		fmt.Fprintln(os.Stderr, err1, err2)
 		os.Exit(2)
 	}
+	if p := os.Getenv(ChildProfileEnv); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	fmt.Printf("LISTEN %s %s\n", apiLn.Addr(), adminLn.Addr())
 	go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); cancel() }()
-	if err := srv.Serve(ctx, apiLn, adminLn); err != nil {
+	err = srv.Serve(ctx, apiLn, adminLn)
+	pprof.StopCPUProfile()
+	_ = lw.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -200,13 +249,42 @@ type Child struct {
 	Stderr        *syncBuffer
 }
 
-// StartChild re-executes the test binary serving the config at path. Extra
-// is prepended to the command (e.g. taskset -c 0); env is added.
+// runProxy serves a bare httputil.ReverseProxy to upstream: the limit of a
+// Go proxy, for benchmarks.
+func runProxy(upstream string) {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 1024
+	p := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }, Transport: tr}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	fmt.Printf("LISTEN %s %s\n", ln.Addr(), ln.Addr())
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); _ = srv.Close() }()
+	_ = srv.Serve(ln)
+	os.Exit(0)
+}
+
+// StartChild re-executes the test binary as a gateway serving the config at
+// path. Prefix is prepended to the command (e.g. taskset -c 0); env is added.
 func StartChild(t testing.TB, path string, prefix []string, env ...string) *Child {
+	t.Helper()
+	return StartChildEnv(t, prefix, append([]string{ChildEnv + "=" + path}, env...)...)
+}
+
+// StartChildEnv re-executes the test binary with env (ChildEnv or ChildProxyEnv set).
+func StartChildEnv(t testing.TB, prefix []string, env ...string) *Child {
 	t.Helper()
 	argv := append(append([]string{}, prefix...), os.Args[0], "-test.run=^$")
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(append(os.Environ(), ChildEnv+"="+path), env...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +320,38 @@ func StartChild(t testing.TB, path string, prefix []string, env ...string) *Chil
 		t.Fatalf("gateway child did not start: %s", c.Stderr.String())
 	}
 	return c
+}
+
+// WaitIdle waits until the child's /metrics stop changing for a moment:
+// the requests in flight have been recorded.
+func (c *Child) WaitIdle(t testing.TB) {
+	t.Helper()
+	prev := ""
+	for range 100 {
+		resp, err := http.Get(c.AdminURL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		s := requestsLines(b.String())
+		if s == prev {
+			return
+		}
+		prev = s
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func requestsLines(metrics string) string {
+	var out []string
+	for _, l := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(l, "gitplane_gateway_requests_total{") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // Pid returns the child's process id.
