@@ -18,9 +18,6 @@ type ApplyOptions struct {
 	DryRun bool
 	// ForceConflicts takes ownership of fields other appliers manage.
 	ForceConflicts bool
-	// Recreate says which objects may be deleted and recreated to change an
-	// immutable field (see PlanRequest.Recreate).
-	Recreate func(*unstructured.Unstructured) bool
 	// Wait, when positive, waits up to this long for the applied objects to
 	// become healthy.
 	Wait time.Duration
@@ -196,7 +193,7 @@ func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) 
 	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: opts.DryRun, force: opts.ForceConflicts, forceDrift: true, live: c.Live})
 	if isImmutable(err) {
 		c.Immutable = immutableFields(err)
-		if !c.Recreate && !allowRecreate(c.Desired, opts.Recreate) {
+		if !c.Recreate && !allowRecreate(c.Desired) {
 			return fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
 				c.Ref, strings.Join(c.Immutable, ", "), AnnotationForce)
 		}

@@ -113,12 +113,11 @@ func isObjection(err error) bool {
 		apierrors.IsRequestEntityTooLargeError(err)
 }
 
-// allowRecreate reports whether an object may be deleted and recreated.
-func allowRecreate(o *unstructured.Unstructured, recreate func(*unstructured.Unstructured) bool) bool {
-	if o.GetAnnotations()[AnnotationForce] == "true" {
-		return true
-	}
-	return recreate != nil && recreate(o)
+// allowRecreate reports whether an object may be deleted and recreated:
+// whether it carries gitplane.dev/force: "true", which render stamps on
+// the objects of a spec or Environment so annotated.
+func allowRecreate(o *unstructured.Unstructured) bool {
+	return o.GetAnnotations()[AnnotationForce] == "true"
 }
 
 func recreateRisk(c *Change) string {

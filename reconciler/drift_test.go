@@ -150,16 +150,6 @@ func TestImmutableFieldChange(t *testing.T) {
 	if sel, _, _ := unstructured.NestedString(d.Object, "spec", "selector", "matchLabels", "version"); sel != "v2" {
 		t.Errorf("selector version = %q, want v2", sel)
 	}
-
-	// The Environment-wide opt-in works the same way.
-	p, err = h.engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: []*unstructured.Unstructured{deployment("immutable-ns", "web", env, "v3", nil)},
-		Recreate: func(*unstructured.Unstructured) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.engine.Apply(ctx, p, reconciler.ApplyOptions{Recreate: func(*unstructured.Unstructured) bool { return true }}); err != nil {
-		t.Fatalf("apply with the Environment's opt-in: %v", err)
-	}
 }
 
 func configMap(ns, name, env string, data map[string]any) *unstructured.Unstructured {

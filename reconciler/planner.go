@@ -21,10 +21,6 @@ type PlanRequest struct {
 	// diff). Without it only the objects whose comparison cannot be decided
 	// locally are dry-run, and apply reports diffs from the server's answers.
 	Diffs bool
-	// Recreate says which objects may be deleted and created again to change
-	// an immutable field; nil allows only objects annotated
-	// gitplane.dev/force: "true".
-	Recreate func(*unstructured.Unstructured) bool
 	// ForceConflicts takes ownership of fields other appliers manage.
 	ForceConflicts bool
 	// Cluster is the EKS cluster the Environment names (spec.cluster).
@@ -186,7 +182,7 @@ func (e *Engine) settleOne(ctx context.Context, c *Change, req PlanRequest) erro
 		return setDiff(c, c.Desired)
 	case isImmutable(err):
 		c.Immutable = immutableFields(err)
-		c.Recreate = allowRecreate(c.Desired, req.Recreate)
+		c.Recreate = allowRecreate(c.Desired)
 		c.Risks = append(c.Risks, recreateRisk(c))
 		c.undecided = false
 		if c.Action == ActionUnchanged {

@@ -160,6 +160,9 @@ func buildWith(units []*unit, idx []int, copier *jsonCopier) ([][]*unstructured.
 		}
 		u := units[idx[i]]
 		annotate(o, AnnotationSource, u.source)
+		for k, v := range u.policy {
+			annotate(o, k, v)
+		}
 		res[i] = append(res[i], o)
 	}
 	return res, nil

@@ -59,6 +59,9 @@ func applyOverlay(objs []*unstructured.Unstructured, fsys fs.FS, env *schema.Env
 	for _, o := range out {
 		if _, ok := o.GetAnnotations()[AnnotationSource]; !ok {
 			annotate(o, AnnotationSource, dir)
+			for k, v := range policies(nil, env) {
+				annotate(o, k, v)
+			}
 			o.SetLabels(mergeLabels(o.GetLabels(), map[string]string{LabelManagedBy: ManagedByValue, LabelEnvironment: env.Metadata.Name}))
 		}
 	}

@@ -171,7 +171,7 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		}
 		in := gatewayInput{Gateway: g, Env: env}
 		units = append(units, &unit{source: g.Source.File, what: "Gateway " + g.Metadata.Namespace + "/" + g.Metadata.Name,
-			env: name, deps: []schema.Spec{g, env}, build: func() ([]M, error) { return gatewayObjects(in) }})
+			env: name, deps: []schema.Spec{g, env}, policy: policies(g, env), build: func() ([]M, error) { return gatewayObjects(in) }})
 	}
 	for _, m := range repo.Models {
 		if !schema.InEnvironment(m.Spec.Environments, name) {
@@ -185,14 +185,14 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		slices.Sort(c)
 		in := modelInput{Model: m, Env: env, Callers: c}
 		units = append(units, &unit{source: m.Source.File, what: "Model " + m.Metadata.Namespace + "/" + m.Metadata.Name,
-			env: name, deps: []schema.Spec{m, env}, extra: c, build: func() ([]M, error) { return modelObjects(in) }})
+			env: name, deps: []schema.Spec{m, env}, extra: c, policy: policies(m, env), build: func() ([]M, error) { return modelObjects(in) }})
 	}
 	slices.Sort(namespaces)
 	slices.Sort(publicHosts)
 	ein := envInput{Env: env, Namespaces: namespaces, PublicHosts: publicHosts}
 	extra := append(append(slices.Clone(namespaces), "|"), publicHosts...)
 	envUnit := &unit{source: env.Source.File, what: "Environment " + name, env: name, deps: []schema.Spec{env},
-		extra: extra, build: func() ([]M, error) { return environmentObjects(ein), nil }}
+		extra: extra, policy: policies(nil, env), build: func() ([]M, error) { return environmentObjects(ein), nil }}
 	return append([]*unit{envUnit}, units...)
 }
 

@@ -21,8 +21,9 @@ type unit struct {
 	source string // spec file, for the gitplane.dev/source annotation
 	what   string // "Model models/llama", for errors
 	env    string
-	deps   []schema.Spec // the specs the objects are built from
-	extra  []string      // anything else they depend on (callers, hosts, ...)
+	deps   []schema.Spec     // the specs the objects are built from
+	extra  []string          // anything else they depend on (callers, hosts, ...)
+	policy map[string]string // per-object policies stamped on every object (see policies)
 	build  func() ([]M, error)
 }
 
@@ -85,4 +86,40 @@ func annotate(o *unstructured.Unstructured, key, value string) {
 		meta["annotations"] = a
 	}
 	a[key] = value
+}
+
+// Per-object policies the engine reads from each object, stamped by render
+// from the spec (or Environment) that produced it, so that every caller of
+// the engine — apply, serve, previews — honours them alike.
+const (
+	// AnnotationForce "true" lets the engine delete and recreate the object
+	// when an immutable field changes. Set on a Model or Gateway it goes
+	// on that spec's objects; on an Environment, on all of its objects.
+	AnnotationForce = "gitplane.dev/force"
+	// AnnotationPrune "disabled" keeps the object in the cluster when it
+	// leaves Git. Set on a spec it goes on that spec's objects.
+	AnnotationPrune = "gitplane.dev/prune"
+)
+
+// policies are the policy annotations for the objects of spec (nil for
+// the Environment's own unit) in env.
+func policies(spec schema.Spec, env *schema.Environment) map[string]string {
+	p := map[string]string{}
+	if env.Metadata.Annotations[AnnotationForce] == "true" {
+		p[AnnotationForce] = "true"
+	}
+	own := env.Metadata.Annotations
+	if spec != nil {
+		own = spec.GetMeta().Annotations
+	}
+	if own[AnnotationForce] == "true" {
+		p[AnnotationForce] = "true"
+	}
+	if own[AnnotationPrune] == "disabled" {
+		p[AnnotationPrune] = "disabled"
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
 }

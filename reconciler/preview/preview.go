@@ -157,7 +157,7 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	if in.Planner != nil {
 		plan, err = in.Planner.Plan(ctx, reconciler.PlanRequest{
 			Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
-			Diffs: true, Recreate: recreatePolicy(head, res.Env), Cluster: reconciler.ClusterOf(res.Env),
+			Diffs: true, Cluster: reconciler.ClusterOf(res.Env),
 		})
 		if err != nil {
 			return fmt.Errorf("planning against the cluster: %w", err)
@@ -276,23 +276,6 @@ func findEnv(repo *schema.Repo, name string) *schema.Environment {
 	return repo.Environments[i]
 }
 
-// recreatePolicy allows delete-and-recreate for every object when the
-// Environment is annotated gitplane.dev/force: "true", and for the objects
-// rendered from a Model or Gateway so annotated (as diff and apply do).
-func recreatePolicy(repo *schema.Repo, env *schema.Environment) func(*unstructured.Unstructured) bool {
-	if env.Metadata.Annotations[reconciler.AnnotationForce] == "true" {
-		return func(*unstructured.Unstructured) bool { return true }
-	}
-	forced := map[[2]string]bool{} // source file, spec name
-	for _, s := range specsOf(repo) {
-		if s.GetMeta().Annotations[reconciler.AnnotationForce] == "true" {
-			forced[[2]string{s.GetSource().File, s.GetMeta().Name}] = true
-		}
-	}
-	return func(o *unstructured.Unstructured) bool {
-		return forced[[2]string{o.GetAnnotations()[render.AnnotationSource], o.GetLabels()[render.LabelName]}]
-	}
-}
 
 // specsOf lists a repository's Models and Gateways.
 func specsOf(repo *schema.Repo) []schema.Spec {

@@ -61,7 +61,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			}
 			p, err := engine.Plan(ctx, reconciler.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
-				Diffs: f.dryRun, Recreate: desired.recreate, ForceConflicts: f.forceConflicts,
+				Diffs: f.dryRun, ForceConflicts: f.forceConflicts,
 				Cluster: reconciler.ClusterOf(desired.env),
 			})
 			if err != nil {
@@ -72,7 +72,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 				return err
 			}
 			applied, err := engine.Apply(ctx, p, reconciler.ApplyOptions{
-				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Recreate: desired.recreate, Wait: f.wait, Diffs: f.dryRun,
+				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Wait: f.wait, Diffs: f.dryRun,
 			})
 			if perr := printPlan(cmd, &f.syncFlags, applied, reconciler.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
 				err = perr

@@ -33,7 +33,7 @@ Models. Exit status: 0 no changes, 1 changes or IRSA problems, 2 error.`,
 			}
 			p, err := engine.Plan(cmd.Context(), reconciler.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
-				Diffs: true, Recreate: desired.recreate, Cluster: reconciler.ClusterOf(desired.env),
+				Diffs: true, Cluster: reconciler.ClusterOf(desired.env),
 			})
 			if err != nil {
 				return err

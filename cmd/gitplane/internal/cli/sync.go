@@ -67,7 +67,6 @@ type desiredState struct {
 	repo     *schema.Repo
 	env      *schema.Environment
 	objects  []*unstructured.Unstructured
-	recreate func(*unstructured.Unstructured) bool
 }
 
 // renderDir validates and renders the specs under dir. Invalid specs fail
@@ -81,34 +80,9 @@ func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &desiredState{repo: repo, env: res.Env, objects: res.Objects, recreate: recreatePolicy(repo, res.Env)}, nil
+	return &desiredState{repo: repo, env: res.Env, objects: res.Objects}, nil
 }
 
-// recreatePolicy allows delete-and-recreate for every object when the
-// Environment is annotated gitplane.dev/force: "true", and for the objects
-// rendered from a Model or Gateway so annotated.
-func recreatePolicy(repo *schema.Repo, env *schema.Environment) func(*unstructured.Unstructured) bool {
-	if env.Metadata.Annotations[reconciler.AnnotationForce] == "true" {
-		return func(*unstructured.Unstructured) bool { return true }
-	}
-	forced := map[string]bool{} // source file + "\x00" + spec name
-	var specs []schema.Spec
-	for _, m := range repo.Models {
-		specs = append(specs, m)
-	}
-	for _, g := range repo.Gateways {
-		specs = append(specs, g)
-	}
-	for _, s := range specs {
-		if s.GetMeta().Annotations[reconciler.AnnotationForce] == "true" {
-			forced[s.GetSource().File+"\x00"+s.GetMeta().Name] = true
-		}
-	}
-	return func(o *unstructured.Unstructured) bool {
-		src := o.GetAnnotations()[render.AnnotationSource]
-		return forced[src+"\x00"+o.GetLabels()[render.LabelName]]
-	}
-}
 
 // newEngine connects through the kubeconfig.
 func newEngine(f *clusterFlags) (*reconciler.Engine, error) {
