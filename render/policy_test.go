@@ -21,7 +21,7 @@ func TestPoliciesRideOnTheObjects(t *testing.T) {
 		want  func(source string) map[string]string
 	}{
 		{"forced Model, prune-disabled Gateway", map[string][2]string{
-			"models/whisper.yaml":     {"  namespace: speech\n", "  namespace: speech\n  annotations: {gitplane.dev/force: \"true\"}\n"},
+			"models/whisper.yaml":      {"  namespace: speech\n", "  namespace: speech\n  annotations: {gitplane.dev/force: \"true\"}\n"},
 			"gateways/ai-gateway.yaml": {"metadata:\n", "metadata:\n  annotations: {gitplane.dev/prune: disabled}\n"},
 		}, func(source string) map[string]string {
 			switch source {

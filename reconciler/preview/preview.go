@@ -276,7 +276,6 @@ func findEnv(repo *schema.Repo, name string) *schema.Environment {
 	return repo.Environments[i]
 }
 
-
 // specsOf lists a repository's Models and Gateways.
 func specsOf(repo *schema.Repo) []schema.Spec {
 	var out []schema.Spec

@@ -64,9 +64,9 @@ func (f *syncFlags) useColor(cmd *cobra.Command) bool {
 
 // desiredState is an Environment's rendered objects and who may be recreated.
 type desiredState struct {
-	repo     *schema.Repo
-	env      *schema.Environment
-	objects  []*unstructured.Unstructured
+	repo    *schema.Repo
+	env     *schema.Environment
+	objects []*unstructured.Unstructured
 }
 
 // renderDir validates and renders the specs under dir. Invalid specs fail
@@ -82,7 +82,6 @@ func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
 	}
 	return &desiredState{repo: repo, env: res.Env, objects: res.Objects}, nil
 }
-
 
 // newEngine connects through the kubeconfig.
 func newEngine(f *clusterFlags) (*reconciler.Engine, error) {
