@@ -156,13 +156,14 @@ func BenchmarkGateway(b *testing.B) {
 
 	// Added latency at concurrency 1.
 	d1 := attack(e.directTarget(), 1, dur, 0)
-	p1 := attack(e.proxyTarget(), 1, dur, 0)
-	g1 := attack(e.gatewayTarget(), 1, dur, 0)
+	p1 := attack(e.proxyTarget(), 1, dur, e.proxy.Pid())
+	g1 := attack(e.gatewayTarget(), 1, dur, e.gw.Pid())
 	r.row("latency c=1: direct p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(d1.p50), us(d1.p99)), "", true)
 	r.row("latency c=1: bare proxy added p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(p1.p50-d1.p50), us(p1.p99-d1.p99)), "", true)
 	r.row("latency c=1: gateway added p50", fmt.Sprintf("%.0f µs", us(g1.p50-d1.p50)), "≤ 100 µs", g1.p50-d1.p50 <= 100*time.Microsecond)
 	r.row("latency c=1: gateway added p99", fmt.Sprintf("%.0f µs", us(g1.p99-d1.p99)), "≤ 250 µs", g1.p99-d1.p99 <= 250*time.Microsecond)
 	r.row("latency c=1: gateway over bare proxy p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(g1.p50-p1.p50), us(g1.p99-p1.p99)), "", true)
+	r.row("latency c=1: CPU per request, gateway / bare proxy", fmt.Sprintf("%.0f / %.0f µs (at c=1 this includes the Go scheduler spinning while idle)", us(g1.cpuPerRequest), us(p1.cpuPerRequest)), "", true)
 
 	// Streaming: time to first byte at concurrency 1, direct ConverseStream vs through the gateway.
 	streamURL := e.anchor.URL() + "/model/" + benchModel + "/converse-stream"
