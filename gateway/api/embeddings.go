@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gitplane/gitplane/gateway/openai"
+)
+
+func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r, "embeddings")
+	if !q.authenticate() {
+		return
+	}
+	var req openai.EmbeddingRequest
+	if !q.decodeBody(&req) {
+		return
+	}
+	rt, ok := q.route(req.Model)
+	if !ok {
+		return
+	}
+	if len(req.Input.Values) == 0 {
+		q.fail(openai.InvalidRequest("input", "input must be a string or a non-empty array of strings"))
+		return
+	}
+	if !q.admit(openai.EstimateEmbeddingTokens(&req)) {
+		return
+	}
+	for cand, fi := rt, 0; ; {
+		q.answering(cand)
+		ctx, cancel := q.upstreamContext(cand)
+		start := q.h.now()
+		resp, err := cand.Provider.Embeddings(ctx, &req)
+		cancel()
+		q.rec.UpstreamLatency = q.h.now().Sub(start)
+		if err == nil {
+			q.rec.Usage = resp.Usage
+			q.cost(cand)
+			if resp.Model == "" {
+				resp.Model = rt.Name
+			}
+			q.writeJSON(resp)
+			return
+		}
+		if cand, fi, ok = q.retry(rt, cand, fi, err); !ok {
+			q.upstreamFail(err)
+			return
+		}
+	}
+}
+
+func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
+	q := h.begin(w, r, "models")
+	if !q.authenticate() {
+		return
+	}
+	hd := w.Header()
+	hd["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(q.caller.models)
+	q.finish()
+}

@@ -1,0 +1,164 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+var nullJSON = []byte("null")
+
+// Content is a message content: a plain string (Parts nil) or an array of
+// parts. A JSON null decodes to the zero Content; the zero Content encodes as
+// null (as OpenAI answers an assistant message that only calls tools).
+type Content struct {
+	Text  string
+	Parts []ContentPart
+	set   bool // Text was given, even if empty ("" rather than null)
+}
+
+// TextContent returns a string Content.
+func TextContent(s string) Content { return Content{Text: s, set: true} }
+
+// IsZero reports whether c is null (no string and no parts).
+func (c Content) IsZero() bool { return c.Parts == nil && c.Text == "" && !c.set }
+
+// MarshalJSON encodes c as a string, an array of parts or null.
+func (c Content) MarshalJSON() ([]byte, error) {
+	if c.Parts != nil {
+		return json.Marshal(c.Parts)
+	}
+	if c.Text == "" && !c.set {
+		return nullJSON, nil
+	}
+	return json.Marshal(c.Text)
+}
+
+// UnmarshalJSON decodes a string, an array of parts or null.
+func (c *Content) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, nullJSON):
+		*c = Content{}
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		*c = Content{set: true}
+		return json.Unmarshal(b, &c.Text)
+	case len(b) > 0 && b[0] == '[':
+		*c = Content{}
+		if err := json.Unmarshal(b, &c.Parts); err != nil {
+			return err
+		}
+		if c.Parts == nil {
+			c.Parts = []ContentPart{}
+		}
+		return nil
+	}
+	return errors.New("content: want a string, an array of parts or null")
+}
+
+// AllText concatenates the string content or the text of every text part.
+func (c Content) AllText() string {
+	if c.Parts == nil {
+		return c.Text
+	}
+	var b []byte
+	for _, p := range c.Parts {
+		if p.Type == "text" {
+			b = append(b, p.Text...)
+		}
+	}
+	return string(b)
+}
+
+// StringOrList is a JSON value that is either one string or an array of
+// strings (stop, embeddings input). Single records which form was sent.
+type StringOrList struct {
+	Values []string
+	Single bool
+}
+
+// IsZero reports whether no value was given.
+func (s StringOrList) IsZero() bool { return s.Values == nil }
+
+// MarshalJSON encodes one string when Single, else an array.
+func (s StringOrList) MarshalJSON() ([]byte, error) {
+	if s.Single && len(s.Values) == 1 {
+		return json.Marshal(s.Values[0])
+	}
+	if s.Values == nil {
+		return nullJSON, nil
+	}
+	return json.Marshal(s.Values)
+}
+
+// UnmarshalJSON decodes a string, an array of strings or null.
+func (s *StringOrList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, nullJSON):
+		*s = StringOrList{}
+		return nil
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = StringOrList{Values: []string{v}, Single: true}
+		return nil
+	case len(b) > 0 && b[0] == '[':
+		var v []string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return fmt.Errorf("want a string or an array of strings: %w", err)
+		}
+		if v == nil {
+			v = []string{}
+		}
+		*s = StringOrList{Values: v}
+		return nil
+	}
+	return errors.New("want a string or an array of strings")
+}
+
+// ToolChoice is tool_choice: a mode string ("none", "auto", "required") or
+// a named function {"type":"function","function":{"name":...}}.
+type ToolChoice struct {
+	Mode     string // "none", "auto", "required"; empty when Function is set
+	Function string // name of the forced function
+}
+
+type toolChoiceObject struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
+}
+
+// MarshalJSON encodes the mode string or the function object.
+func (t ToolChoice) MarshalJSON() ([]byte, error) {
+	if t.Function != "" {
+		o := toolChoiceObject{Type: "function"}
+		o.Function.Name = t.Function
+		return json.Marshal(o)
+	}
+	return json.Marshal(t.Mode)
+}
+
+// UnmarshalJSON decodes a mode string or a function object.
+func (t *ToolChoice) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		*t = ToolChoice{}
+		return json.Unmarshal(b, &t.Mode)
+	}
+	var o toolChoiceObject
+	if err := json.Unmarshal(b, &o); err != nil {
+		return fmt.Errorf("tool_choice: %w", err)
+	}
+	if o.Type != "function" || o.Function.Name == "" {
+		return errors.New(`tool_choice: want "none", "auto", "required" or {"type":"function","function":{"name":...}}`)
+	}
+	*t = ToolChoice{Function: o.Function.Name}
+	return nil
+}

@@ -1,0 +1,60 @@
+package openai
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestUnionsRoundTrip(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"string content", `{"role":"user","content":"hi"}`, `{"role":"user","content":"hi"}`},
+		{"empty string content", `{"role":"user","content":""}`, `{"role":"user","content":""}`},
+		{"null content", `{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}`,
+			`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]}`},
+		{"parts", `{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:x"}}]}`,
+			`{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:x"}}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m Message
+			if err := json.Unmarshal([]byte(tt.in), &m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestUnions(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"stop string, tool_choice mode", `{"model":"m","messages":[],"stop":"x","tool_choice":"auto"}`, `{"model":"m","messages":[],"stop":"x","tool_choice":"auto"}`},
+		{"stop list, tool_choice function", `{"model":"m","messages":[],"stop":["x","y"],"tool_choice":{"type":"function","function":{"name":"f"}}}`,
+			`{"model":"m","messages":[],"stop":["x","y"],"tool_choice":{"type":"function","function":{"name":"f"}}}`},
+		{"no stop", `{"model":"m","messages":[]}`, `{"model":"m","messages":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r ChatCompletionRequest
+			if err := json.Unmarshal([]byte(tt.in), &r); err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.Marshal(&r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Store in Redis shared by every replica: redis_rate's GCRA for
+// admission, and a script with the same arithmetic for settling.
+type Redis struct {
+	rdb *redis.Client
+	rl  *redis_rate.Limiter
+}
+
+// RedisOptions configure NewRedis.
+type RedisOptions struct {
+	Address      string
+	PasswordFile string        // read once at start; empty for none
+	Timeout      time.Duration // per command; default 250ms
+}
+
+// NewRedis connects to the Redis at opts.Address.
+func NewRedis(opts RedisOptions) (*Redis, error) {
+	var password string
+	if opts.PasswordFile != "" {
+		b, err := os.ReadFile(opts.PasswordFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading redis password: %w", err)
+		}
+		password = strings.TrimSpace(string(b))
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 250 * time.Millisecond
+	}
+	rdb := redis.NewClient(&redis.Options{
+		Addr: opts.Address, Password: password,
+		DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
+		DisableIdentity: true,
+	})
+	return &Redis{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}, nil
+}
+
+// Ping checks that Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("pinging redis: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (r *Redis) Close() error { return r.rdb.Close() }
+
+// AllowN implements Store.
+func (r *Redis) AllowN(ctx context.Context, key string, b Bucket, n int) (Result, error) {
+	res, err := r.rl.AllowN(ctx, key, redis_rate.Limit{Rate: b.Rate, Burst: b.Burst, Period: b.Period}, n)
+	if err != nil {
+		return Result{}, fmt.Errorf("redis rate limit: %w", err)
+	}
+	return Result{Allowed: res.Allowed > 0, Remaining: res.Remaining, RetryAfter: res.RetryAfter, ResetAfter: res.ResetAfter}, nil
+}
+
+// adjust moves the key's theoretical arrival time by cost emission
+// intervals, never before now, deleting the key when the bucket is full
+// again. The key is redis_rate's ("rate:" + key) and time is Redis's, as in
+// its script.
+var adjust = redis.NewScript(`
+redis.replicate_commands()
+local key = KEYS[1]
+local rate = ARGV[1]
+local period = ARGV[2]
+local cost = tonumber(ARGV[3])
+local emission_interval = period / rate
+local jan_1_2017 = 1483228800
+local now = redis.call("TIME")
+now = (now[1] - jan_1_2017) + (now[2] / 1000000)
+local tat = redis.call("GET", key)
+if not tat then
+  tat = now
+else
+  tat = tonumber(tat)
+end
+tat = math.max(tat, now) + emission_interval * cost
+local reset_after = tat - now
+if reset_after > 0 then
+  redis.call("SET", key, tat, "EX", math.ceil(reset_after))
+else
+  redis.call("DEL", key)
+end
+return 0
+`)
+
+// Adjust implements Store.
+func (r *Redis) Adjust(ctx context.Context, key string, b Bucket, n int) error {
+	if err := adjust.Run(ctx, r.rdb, []string{"rate:" + key}, b.Rate, b.Period.Seconds(), n).Err(); err != nil {
+		return fmt.Errorf("redis rate limit adjust: %w", err)
+	}
+	return nil
+}
