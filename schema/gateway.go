@@ -18,7 +18,7 @@ type GatewaySpec struct {
 	Replicas     *Replicas   `json:"replicas,omitempty" doc:"Replica bounds. Default: min 2, max 2."`
 	Visibility   string      `json:"visibility,omitempty" enum:"public,internal" default:"public" doc:"public: routed from the ALB; internal: mesh only."`
 	IAM          IAMSpec     `json:"iam" required:"true" doc:"Role with bedrock:InvokeModel(WithResponseStream) and sagemaker:InvokeEndpoint(WithResponseStream), assumed through IRSA."`
-	Auth         GatewayAuth `json:"auth,omitempty" doc:"Callers: their API keys, routes and limits."`
+	Auth         GatewayAuth `json:"auth" required:"true" doc:"Callers: their API keys, routes and limits."`
 	RateLimit    *RateLimit  `json:"rateLimit,omitempty" doc:"Default rate limit of every caller, enforced by the runtime."`
 	Routes       []Route     `json:"routes" required:"true" doc:"Model routes; each has a name and exactly one of bedrock, sagemaker, model."`
 	Environments []string    `json:"environments,omitempty" doc:"Environments that get this Gateway. Default: all."`
@@ -26,7 +26,7 @@ type GatewaySpec struct {
 
 // GatewayAuth names the Secret holding API keys and the callers' policies.
 type GatewayAuth struct {
-	APIKeysSecret string          `json:"apiKeysSecret,omitempty" doc:"Name of an existing Secret with the API keys, mounted into the runtime: each entry's name is a caller, its value that caller's key. gitplane never reads or writes its values."`
+	APIKeysSecret string          `json:"apiKeysSecret" required:"true" doc:"Name of an existing Secret with the API keys, mounted into the runtime: each entry's name is a caller, its value that caller's key. gitplane never reads or writes its values."`
 	Callers       []GatewayCaller `json:"callers,omitempty" doc:"Policies of named callers. A caller not listed may use every route, with spec.rateLimit."`
 }
 

@@ -122,9 +122,6 @@ func validateAuth(src *Source, a GatewayAuth, routes map[string]int, errs *Error
 			errs.errAt(src, "spec.auth.apiKeysSecret", "%s", msg)
 		}
 	}
-	if len(a.Callers) > 0 && a.APIKeysSecret == "" {
-		errs.errAt(src, "spec.auth.callers", "callers need spec.auth.apiKeysSecret: a caller is an entry of that Secret")
-	}
 	seen := map[string]bool{}
 	for i, c := range a.Callers {
 		p := fmt.Sprintf("spec.auth.callers[%d]", i)
