@@ -33,9 +33,9 @@ type GatewayAuth struct {
 // GatewayCaller is one caller's access policy: the routes it may use and its
 // own rate limit.
 type GatewayCaller struct {
-	Name      string           `json:"name" required:"true" doc:"Caller name: the name of its entry in the API keys Secret."`
-	Routes    []string         `json:"routes,omitempty" doc:"Names of the routes this caller may use. Default: all."`
-	RateLimit *Limits `json:"rateLimit,omitempty" doc:"This caller's limits, replacing spec.rateLimit's requestsPerMinute, tokensPerMinute and burst. Default: spec.rateLimit's."`
+	Name      string   `json:"name" required:"true" doc:"Caller name: the name of its entry in the API keys Secret."`
+	Routes    []string `json:"routes,omitempty" doc:"Names of the routes this caller may use. Default: all."`
+	RateLimit *Limits  `json:"rateLimit,omitempty" doc:"This caller's limits, replacing spec.rateLimit's requestsPerMinute, tokensPerMinute and burst. Default: spec.rateLimit's."`
 }
 
 // Limits are a caller's request and token rates.
