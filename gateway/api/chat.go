@@ -131,6 +131,8 @@ func (q *request) cost(rt *Route) {
 	}
 }
 
+var newline = []byte{'\n'}
+
 func (q *request) writeJSON(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -141,7 +143,8 @@ func (q *request) writeJSON(v any) {
 	h["Content-Type"] = []string{"application/json"}
 	h["Content-Length"] = []string{strconv.Itoa(len(b) + 1)}
 	q.w.WriteHeader(http.StatusOK)
-	if _, err := q.w.Write(append(b, '\n')); err != nil || q.r.Context().Err() != nil {
+	_, err1 := q.w.Write(b)
+	if _, err2 := q.w.Write(newline); err1 != nil || err2 != nil || q.r.Context().Err() != nil {
 		q.rec.ClientGone = true
 	}
 	q.finish()

@@ -30,6 +30,8 @@ type request struct {
 	caller *callerState
 	adm    ratelimit.Admission
 	rec    usage.Record
+	// produced is set once an upstream sent part of an answer (a chunk).
+	produced bool
 }
 
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request, op string) *request {
@@ -177,8 +179,10 @@ func (q *request) finish() {
 		q.rec.Status = http.StatusOK
 	}
 	if q.caller != nil && q.adm.Allowed {
-		used, known := 0, q.rec.Usage != nil
-		if known {
+		// A failure before any upstream produced anything used no tokens;
+		// otherwise unknown usage keeps the reservation.
+		used, known := 0, q.rec.Usage != nil || (q.rec.Status >= 400 && !q.produced)
+		if q.rec.Usage != nil {
 			used = q.rec.Usage.PromptTokens + q.rec.Usage.CompletionTokens
 		}
 		q.h.limiter.Settle(context.WithoutCancel(q.ctx), &q.adm, used, known)

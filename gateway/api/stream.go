@@ -74,7 +74,7 @@ type streamSink struct {
 func (s *streamSink) Chunk(c *openai.ChatCompletionChunk) error {
 	q := s.q
 	if !s.received {
-		s.received = true
+		s.received, q.produced = true, true
 		q.rec.UpstreamLatency = q.h.now().Sub(s.attemptStart)
 	}
 	if c.Usage != nil {

@@ -176,6 +176,7 @@ func (k *Keys) Watch(ctx context.Context, poll time.Duration) error {
 	if err := w.Add(k.dir); err != nil {
 		return fmt.Errorf("watching api keys: %w", err)
 	}
+	k.reloadLogged() // changes between Load and Add raised no event
 	var tick <-chan time.Time
 	if poll > 0 {
 		t := time.NewTicker(poll)

@@ -3,53 +3,15 @@ package auth
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitplane/gitplane/gateway/internal/keystest"
 )
-
-// secretDir writes keys the way the kubelet's atomic writer does: the data
-// in a timestamped directory, ..data a symlink to it, and one symlink per
-// key pointing into ..data. Each update makes a new timestamped directory
-// and renames a fresh symlink over ..data.
-type secretDir struct {
-	t   *testing.T
-	dir string
-	gen int
-}
-
-func newSecretDir(t *testing.T) *secretDir { return &secretDir{t: t, dir: t.TempDir()} }
-
-func (s *secretDir) write(keys map[string]string) {
-	s.t.Helper()
-	s.gen++
-	ts := fmt.Sprintf("..2025_01_01_00_00_%02d.%d", s.gen, s.gen)
-	must(s.t, os.Mkdir(filepath.Join(s.dir, ts), 0o755))
-	for name, key := range keys {
-		must(s.t, os.WriteFile(filepath.Join(s.dir, ts, name), []byte(key+"\n"), 0o644))
-	}
-	tmp := filepath.Join(s.dir, "..data_tmp")
-	must(s.t, os.Symlink(ts, tmp))
-	must(s.t, os.Rename(tmp, filepath.Join(s.dir, "..data")))
-	entries, _ := os.ReadDir(s.dir)
-	for _, e := range entries {
-		if n := e.Name(); !strings.HasPrefix(n, ".") {
-			if _, ok := keys[n]; !ok {
-				must(s.t, os.Remove(filepath.Join(s.dir, n)))
-			}
-		}
-	}
-	for name := range keys {
-		link := filepath.Join(s.dir, name)
-		if _, err := os.Lstat(link); err != nil {
-			must(s.t, os.Symlink(filepath.Join("..data", name), link))
-		}
-	}
-}
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -59,11 +21,11 @@ func must(t *testing.T, err error) {
 }
 
 func TestAuthenticate(t *testing.T) {
-	s := newSecretDir(t)
-	s.write(map[string]string{"team-a": "sk-aaaa", "team-b": "sk-bbbb", "shared-1": "sk-same", "shared-2": "sk-same"})
-	must(t, os.WriteFile(filepath.Join(s.dir, "bad name"), []byte("sk-bad"), 0o644))
+	s := keystest.New(t)
+	s.Write(map[string]string{"team-a": "sk-aaaa", "team-b": "sk-bbbb", "shared-1": "sk-same", "shared-2": "sk-same"})
+	must(t, os.WriteFile(filepath.Join(s.Path, "bad name"), []byte("sk-bad"), 0o644))
 	var logs bytes.Buffer
-	k, err := Load(Options{Dir: s.dir, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	k, err := Load(Options{Dir: s.Path, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	must(t, err)
 	tests := []struct {
 		key, caller string
@@ -101,9 +63,9 @@ func TestLoadMissingDir(t *testing.T) {
 // TestWatchKubeletSwap adds, changes and revokes keys with the kubelet's
 // symlink swap and waits for the watcher to apply each change.
 func TestWatchKubeletSwap(t *testing.T) {
-	s := newSecretDir(t)
-	s.write(map[string]string{"team-a": "sk-a1"})
-	k, err := Load(Options{Dir: s.dir})
+	s := keystest.New(t)
+	s.Write(map[string]string{"team-a": "sk-a1"})
+	k, err := Load(Options{Dir: s.Path})
 	must(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -126,24 +88,24 @@ func TestWatchKubeletSwap(t *testing.T) {
 	refused := func(key string) func() bool {
 		return func() bool { _, ok := k.Authenticate(key); return !ok }
 	}
-	// Give the watcher a moment to register: write until the first change is seen.
-	s.write(map[string]string{"team-a": "sk-a1", "team-b": "sk-b1"})
+	// Written at once: changes before the watch is registered are picked up too.
+	s.Write(map[string]string{"team-a": "sk-a1", "team-b": "sk-b1"})
 	waitFor("team-b added", authed("sk-b1", "team-b"))
-	s.write(map[string]string{"team-a": "sk-a2", "team-b": "sk-b1"})
+	s.Write(map[string]string{"team-a": "sk-a2", "team-b": "sk-b1"})
 	waitFor("team-a rotated", authed("sk-a2", "team-a"))
 	if !refused("sk-a1")() {
 		t.Error("the old key of team-a still works after rotation")
 	}
-	s.write(map[string]string{"team-a": "sk-a2"})
+	s.Write(map[string]string{"team-a": "sk-a2"})
 	waitFor("team-b revoked", refused("sk-b1"))
 }
 
 func TestReloadKeepsOldSetOnError(t *testing.T) {
-	s := newSecretDir(t)
-	s.write(map[string]string{"team-a": "sk-a"})
-	k, err := Load(Options{Dir: s.dir})
+	s := keystest.New(t)
+	s.Write(map[string]string{"team-a": "sk-a"})
+	k, err := Load(Options{Dir: s.Path})
 	must(t, err)
-	must(t, os.WriteFile(filepath.Join(s.dir, "huge"), bytes.Repeat([]byte("x"), maxKeyBytes+1), 0o644))
+	must(t, os.WriteFile(filepath.Join(s.Path, "huge"), bytes.Repeat([]byte("x"), maxKeyBytes+1), 0o644))
 	if err := k.Reload(); err == nil {
 		t.Fatal("want an error for an oversized key file")
 	}

@@ -39,7 +39,8 @@ type Options struct {
 	Providers map[string]provider.Provider
 	// Backends builds the providers of routes when Providers is nil.
 	Backends Backends
-	// Ready is an extra readiness check, e.g. that AWS credentials resolve.
+	// Ready is an extra readiness check. Default: with Bedrock or SageMaker
+	// routes, that the AWS credentials resolve.
 	Ready func(ctx context.Context) error
 	// Now is the clock of latencies (time.Now if nil).
 	Now func() time.Time
@@ -76,8 +77,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	providers := opts.Providers
 	if providers == nil {
-		if providers, err = opts.Backends.build(ctx, cfg); err != nil {
+		var awsReady func(context.Context) error
+		if providers, awsReady, err = opts.Backends.build(ctx, cfg); err != nil {
 			return nil, err
+		}
+		if s.ready == nil {
+			s.ready = awsReady
 		}
 	}
 	s.api, err = api.New(api.Options{Config: cfg, Providers: providers, Keys: keys, Limiter: lim, Recorder: s.rec, Now: opts.Now})

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,7 @@ type Recorder struct {
 	rateLimited   *prometheus.CounterVec
 	activeStreams *prometheus.GaugeVec
 	storeErrors   prometheus.Counter
+	records       atomic.Uint64
 }
 
 // New returns a Recorder logging to log, with its own registry.
@@ -150,7 +152,11 @@ func (r *Recorder) Record(rec *Record) {
 		r.countTokens(caller, route, rec)
 	}
 	r.logLine(rec)
+	r.records.Add(1)
 }
+
+// Records returns how many requests have been recorded.
+func (r *Recorder) Records() uint64 { return r.records.Load() }
 
 func (r *Recorder) countTokens(caller, route string, rec *Record) {
 	u := rec.Usage

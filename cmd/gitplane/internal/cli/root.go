@@ -83,6 +83,7 @@ ALB ingress) and keeps an EKS cluster in sync with them.`,
 		newPreviewCommand(),
 		newSchemaCommand(),
 		newEKSCommand(), newIAMCommand(), newCostCommand(),
+		newGatewayCommand(),
 	)
 	return root
 }

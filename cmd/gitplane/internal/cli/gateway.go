@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitplane/gitplane/gateway/config"
+	"github.com/gitplane/gitplane/gateway/server"
+)
+
+func newGatewayCommand() *cobra.Command {
+	var configPath string
+	c := &cobra.Command{
+		Use:   "gateway --config PATH",
+		Short: "Run the AI gateway runtime: an OpenAI-compatible API in front of Bedrock, SageMaker and in-cluster Models",
+		Long: `Gateway serves POST /v1/chat/completions, POST /v1/embeddings and GET
+/v1/models for the callers whose API keys are mounted in the config's
+keysDir, with their route policies and rate limits, and /metrics, /healthz
+and /readyz on the metrics address. It writes one JSON access-log line per
+request to stdout and drains on SIGTERM.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				if config.IsInvalid(err) {
+					return found(err)
+				}
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			log := slog.New(slog.NewJSONHandler(cmd.OutOrStdout(), nil))
+			srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
+			if err != nil {
+				return err
+			}
+			return srv.Run(ctx)
+		},
+	}
+	c.Flags().StringVar(&configPath, "config", os.Getenv("GATEWAY_CONFIG"), "gateway config file (gateway.gitplane.dev/v1 GatewayConfig); default $GATEWAY_CONFIG")
+	return c
+}

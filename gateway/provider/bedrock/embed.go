@@ -1,0 +1,90 @@
+package bedrock
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gitplane/gitplane/gateway/openai"
+	"github.com/gitplane/gitplane/gateway/provider"
+	"github.com/gitplane/gitplane/gateway/provider/awsapi"
+)
+
+// titanRequest is the InvokeModel body of Amazon Titan text embeddings
+// (dimensions only for V2 models, so only when the caller asks).
+type titanRequest struct {
+	InputText  string `json:"inputText"`
+	Dimensions *int   `json:"dimensions,omitempty"`
+}
+
+// titanResponse is its answer.
+type titanResponse struct {
+	Embedding           []float64 `json:"embedding"`
+	InputTextTokenCount int       `json:"inputTextTokenCount"`
+}
+
+// Embeddings embeds each input with one InvokeModel call (Titan takes one
+// text per call), at most EmbedConcurrency at a time; usage sums
+// inputTextTokenCount. Vectors are returned as floats whatever
+// encoding_format says.
+func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest) (*openai.EmbeddingResponse, error) {
+	inputs := req.Input.Values
+	if len(inputs) == 0 {
+		return nil, badRequest("input: at least one text is required")
+	}
+	for i, text := range inputs {
+		if text == "" {
+			return nil, badRequest("input[%d]: empty text", i)
+		}
+	}
+	data := make([]openai.Embedding, len(inputs))
+	tokens := make([]int, len(inputs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.embedConcurrency)
+	for i, text := range inputs {
+		g.Go(func() error {
+			r, err := p.embedOne(gctx, text, req.Dimensions)
+			if err != nil {
+				return err
+			}
+			data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: r.Embedding}
+			tokens[i] = r.InputTextTokenCount
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, n := range tokens {
+		total += n
+	}
+	return &openai.EmbeddingResponse{Object: "list", Data: data, Model: req.Model,
+		Usage: &openai.Usage{PromptTokens: total, TotalTokens: total}}, nil
+}
+
+// embedOne sends one InvokeModel request.
+func (p *Provider) embedOne(ctx context.Context, text string, dims *int) (*titanResponse, error) {
+	body := awsapi.GetBuffer()
+	if err := json.NewEncoder(body).Encode(titanRequest{InputText: text, Dimensions: dims}); err != nil {
+		awsapi.PutBuffer(body)
+		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the Titan request failed", Err: err}
+	}
+	resp, err := p.client.Do(ctx, p.invoke, body)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := awsapi.ReadBody(resp, maxResponse)
+	if err != nil {
+		return nil, awsapi.TransportError(ctx, err)
+	}
+	defer awsapi.PutBuffer(rb)
+	var out titanResponse
+	if err := json.Unmarshal(rb.Bytes(), &out); err != nil || out.Embedding == nil {
+		return nil, &provider.Error{Kind: provider.Unavailable, Status: http.StatusBadGateway, Code: "InvalidResponse",
+			Message: "the upstream sent a malformed Titan embeddings answer", Err: err}
+	}
+	return &out, nil
+}

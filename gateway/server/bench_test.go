@@ -1,0 +1,248 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/gitplane/gitplane/gateway/config"
+	"github.com/gitplane/gitplane/gateway/internal/gatewaytest"
+	"github.com/gitplane/gitplane/gateway/internal/keystest"
+	"github.com/gitplane/gitplane/gateway/provider/awsfake"
+)
+
+const (
+	benchModel  = "amazon.titan-text-express-v1"
+	benchPrompt = "Say hello in one word."
+)
+
+// benchEnv is the benchmark's setup: the gateway and a bare reverse proxy
+// as children pinned to core 0 (GOMAXPROCS=1); this process (load
+// generator and instant stand-ins) on core 1.
+type benchEnv struct {
+	gw, proxy           *gatewaytest.Child
+	anchor, upstream    *awsfake.Bedrock // anchor serves the direct and proxy runs; upstream the gateway's
+	cadence, long       *awsfake.Bedrock
+	converseBody        []byte
+	chatBody, chatSSE   []byte
+	directHdr, proxyHdr http.Header
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	e := &benchEnv{
+		anchor:   awsfake.NewBedrock(awsfake.Options{Instant: true, Text: "Hello world"}),
+		upstream: awsfake.NewBedrock(awsfake.Options{Instant: true, Text: "Hello world"}),
+		cadence:  awsfake.NewBedrock(awsfake.Options{Text: strings.Repeat("word ", 50), FrameDelay: 10 * time.Millisecond}),
+		long:     awsfake.NewBedrock(awsfake.Options{Text: strings.Repeat("word ", 20), FrameDelay: 200 * time.Millisecond}),
+	}
+	for _, s := range []*awsfake.Bedrock{e.anchor, e.upstream, e.cadence, e.long} {
+		b.Cleanup(s.Close)
+	}
+	keys := keystest.New(b)
+	keys.Write(map[string]string{"team-a": keyA})
+	bedrock := func(name, url string) config.Route {
+		return config.Route{Name: name, Bedrock: &config.BedrockRoute{ModelID: benchModel, Endpoint: url}}
+	}
+	cfg := gatewaytest.Normalize(b, &config.Config{
+		KeysDir: keys.Path, Region: "us-east-1",
+		Routes: []config.Route{bedrock("claude", e.upstream.URL()), bedrock("cadence", e.cadence.URL()), bedrock("long", e.long.URL())},
+		// Limits on and checked on every request, high enough never to refuse.
+		Defaults: config.Policy{AllRoutes: true, RateLimit: &config.RateLimit{RequestsPerMinute: 1 << 30, TokensPerMinute: 1 << 40, Burst: 1 << 30}},
+		Limits:   config.Limits{MaxConcurrentStreams: 4000},
+	})
+	raw, err := config.Marshal(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	path := filepath.Join(dir, "gateway.yaml")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cred := awsfake.DefaultCredential
+	pin := []string{"taskset", "-c", "0"}
+	e.gw = gatewaytest.StartChild(b, path, pin, "GOMAXPROCS=1", "AWS_ACCESS_KEY_ID="+cred.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY="+cred.SecretAccessKey, "AWS_SESSION_TOKEN="+cred.SessionToken, "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", gatewaytest.ChildLogEnv+"="+filepath.Join(dir, "access.log"))
+	e.proxy = gatewaytest.StartChildEnv(b, pin, "GOMAXPROCS=1", gatewaytest.ChildProxyEnv+"="+e.anchor.URL())
+
+	e.converseBody = []byte(`{"messages":[{"role":"user","content":[{"text":"` + benchPrompt + `"}]}],"inferenceConfig":{"maxTokens":16}}`)
+	e.chatBody = []byte(`{"model":"claude","messages":[{"role":"user","content":"` + benchPrompt + `"}],"max_tokens":16}`)
+	e.chatSSE = []byte(`{"model":"claude","stream":true,"messages":[{"role":"user","content":"` + benchPrompt + `"}],"max_tokens":16}`)
+	e.directHdr = presigned(b, e.anchor.URL()+"/model/"+benchModel+"/converse", e.converseBody)
+	e.proxyHdr = e.directHdr.Clone()
+	return e
+}
+
+func (e *benchEnv) directTarget() vegeta.Target {
+	return vegeta.Target{Method: "POST", URL: e.anchor.URL() + "/model/" + benchModel + "/converse", Body: e.converseBody, Header: e.directHdr}
+}
+
+func (e *benchEnv) proxyTarget() vegeta.Target {
+	return vegeta.Target{Method: "POST", URL: e.proxy.URL + "/model/" + benchModel + "/converse", Body: e.converseBody, Header: e.proxyHdr}
+}
+
+func (e *benchEnv) gatewayTarget() vegeta.Target {
+	return vegeta.Target{Method: "POST", URL: e.gw.URL + "/v1/chat/completions", Body: e.chatBody,
+		Header: http.Header{"Authorization": {"Bearer " + keyA}, "Content-Type": {"application/json"}}}
+}
+
+func (e *benchEnv) chatRequest(body []byte) func() *http.Request {
+	return func() *http.Request {
+		req, _ := http.NewRequest("POST", e.gw.URL+"/v1/chat/completions", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+keyA)
+		req.Header.Set("Content-Type", "application/json")
+		return req
+	}
+}
+
+// BenchmarkGateway measures the gateway against the issue's targets and
+// prints the figures next to them. It runs once whatever -benchtime says.
+func BenchmarkGateway(b *testing.B) {
+	if testing.Short() {
+		b.Skip("skipped under -short")
+	}
+	pinned := pinSelf(1)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	e := newBenchEnv(b)
+	r := &report{}
+	if !pinned {
+		r.note("not pinned: fewer than two cores or no taskset; figures are not comparable")
+	}
+	const dur = 5 * time.Second
+	const workers = 64
+
+	// Warm up connections and the gateway's per-caller state.
+	attack(e.directTarget(), 8, time.Second, 0)
+	attack(e.proxyTarget(), 8, time.Second, 0)
+	attack(e.gatewayTarget(), 8, time.Second, 0)
+
+	// 1,000 concurrent streams first, before the throughput runs grow the heap.
+	sc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2000, MaxConnsPerHost: 0}}
+	var rss float64
+	done := concurrentStreams(sc, e.chatRequest([]byte(`{"model":"long","stream":true,"messages":[{"role":"user","content":"hi"}]}`)), 1000,
+		func() { rss = rssMiB(e.gw.Pid(), "VmRSS") })
+	r.row("1,000 concurrent streams: gateway RSS", fmt.Sprintf("%.1f MiB (%d/1000 completed)", rss, done), "≤ 150 MiB", rss > 0 && rss <= 150 && done == 1000)
+
+	// Throughput, 64 concurrent workers, as fast as they go.
+	direct := attack(e.directTarget(), workers, dur, 0)
+	proxy := attack(e.proxyTarget(), workers, dur, e.proxy.Pid())
+	in0, out0 := e.upstream.Stats().InputTokens, e.upstream.Stats().OutputTokens
+	metrics0 := e.tokens(b)
+	gw := attack(e.gatewayTarget(), workers, dur, e.gw.Pid())
+	r.row("floor: client → stand-in directly", fmt.Sprintf("%.0f RPS", direct.rps), "", true)
+	r.row("bare httputil.ReverseProxy, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req)", proxy.rps, us(proxy.cpuPerRequest)), "", true)
+	r.row("gateway, Bedrock route, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req, success %.2f%%)", gw.rps, us(gw.cpuPerRequest), gw.success*100), "≥ 5,000 RPS", gw.rps >= 5000 && gw.success == 1)
+	r.row("gateway / bare proxy", fmt.Sprintf("%.0f%%", 100*gw.rps/proxy.rps), "≥ 50%", gw.rps >= proxy.rps/2)
+	if len(gw.errs) > 0 {
+		r.note("gateway errors: " + strings.Join(gw.errs[:min(3, len(gw.errs))], "; "))
+	}
+	e.gw.WaitIdle(b)
+	st := e.upstream.Stats()
+	upTokens := (st.InputTokens - in0) + (st.OutputTokens - out0)
+	gwTokens := e.tokens(b) - metrics0
+	r.row("tokens in metrics vs upstream usage at full load", fmt.Sprintf("%.0f vs %d", gwTokens, upTokens), "equal", int64(gwTokens) == upTokens && upTokens > 0)
+
+	// Added latency at concurrency 1.
+	d1 := attack(e.directTarget(), 1, dur, 0)
+	p1 := attack(e.proxyTarget(), 1, dur, 0)
+	g1 := attack(e.gatewayTarget(), 1, dur, 0)
+	r.row("latency c=1: direct p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(d1.p50), us(d1.p99)), "", true)
+	r.row("latency c=1: bare proxy added p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(p1.p50-d1.p50), us(p1.p99-d1.p99)), "", true)
+	r.row("latency c=1: gateway added p50", fmt.Sprintf("%.0f µs", us(g1.p50-d1.p50)), "≤ 100 µs", g1.p50-d1.p50 <= 100*time.Microsecond)
+	r.row("latency c=1: gateway added p99", fmt.Sprintf("%.0f µs", us(g1.p99-d1.p99)), "≤ 250 µs", g1.p99-d1.p99 <= 250*time.Microsecond)
+
+	// Streaming: time to first byte at concurrency 1, direct ConverseStream vs through the gateway.
+	streamURL := e.anchor.URL() + "/model/" + benchModel + "/converse-stream"
+	streamHdr := presigned(b, streamURL, e.converseBody)
+	c1 := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	dp50, dp99, err1 := firstByte(c1, func() *http.Request {
+		req, _ := http.NewRequest("POST", streamURL, bytes.NewReader(e.converseBody))
+		req.Header = streamHdr.Clone()
+		return req
+	}, 2000)
+	gp50, gp99, err2 := firstByte(c1, e.chatRequest(e.chatSSE), 2000)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("streams: %v %v", err1, err2)
+	}
+	r.row("stream TTFT c=1: direct p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(dp50), us(dp99)), "", true)
+	r.row("stream TTFT c=1: gateway added p50", fmt.Sprintf("%.0f µs", us(gp50-dp50)), "", true)
+	r.row("stream TTFT c=1: gateway added p99", fmt.Sprintf("%.0f µs", us(gp99-dp99)), "≤ 250 µs", gp99-dp99 <= 250*time.Microsecond)
+
+	// Every frame forwarded at once: 10 ms upstream cadence, 20 streams of 50 frames.
+	over, maxGap, frames := 0, time.Duration(0), 0
+	for range 20 {
+		gaps, err := streamGaps(c1, e.chatRequest([]byte(`{"model":"cadence","stream":true,"messages":[{"role":"user","content":"hi"}]}`))())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, g := range gaps {
+			frames++
+			maxGap = max(maxGap, g)
+			if g > 50*time.Millisecond {
+				over++
+			}
+		}
+	}
+	r.row("stream gaps > 50 ms (10 ms cadence)", fmt.Sprintf("%d of %d (max %.1f ms)", over, frames, float64(maxGap.Microseconds())/1000), "0", over == 0 && frames > 0)
+
+	b.ReportMetric(gw.rps, "gateway-rps")
+	b.ReportMetric(proxy.rps, "proxy-rps")
+	b.ReportMetric(us(g1.p50-d1.p50), "added-p50-µs")
+	b.ReportMetric(us(g1.p99-d1.p99), "added-p99-µs")
+	b.ReportMetric(us(gp99-dp99), "added-ttft-p99-µs")
+	b.ReportMetric(rss, "1000-streams-MiB")
+	r.print()
+}
+
+// tokens returns the input+output tokens of route claude in the gateway's metrics.
+func (e *benchEnv) tokens(b *testing.B) float64 {
+	resp, err := http.Get(e.gw.AdminURL + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	m := buf.String()
+	return gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="claude",type="input"}`) +
+		gatewaytest.Metric(m, `gitplane_gateway_tokens_total{caller="team-a",route="claude",type="output"}`)
+}
+
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+
+type report struct {
+	rows  [][4]string
+	notes []string
+}
+
+func (r *report) row(what, got, target string, ok bool) {
+	verdict := ""
+	if target != "" {
+		verdict = "met"
+		if !ok {
+			verdict = "MISSED"
+		}
+	}
+	r.rows = append(r.rows, [4]string{what, got, target, verdict})
+}
+
+func (r *report) note(s string) { r.notes = append(r.notes, s) }
+
+func (r *report) print() {
+	fmt.Println("\ngateway benchmark (gateway and bare proxy on core 0 with GOMAXPROCS=1; vegeta and stand-ins on core 1)")
+	for _, row := range r.rows {
+		fmt.Printf("  %-50s %-44s %-12s %s\n", row[0], row[1], row[2], row[3])
+	}
+	for _, n := range r.notes {
+		fmt.Println("  note:", n)
+	}
+}
