@@ -85,7 +85,10 @@ func gatewayObjects(in gatewayInput) ([]M, error) {
 		service(meta, "gateway"),
 		pdb(meta, "gateway"),
 		destinationRule(meta, "gateway"),
-		authorizationPolicy(meta, "gateway", ingressPrincipals(env)),
+		// applications in the mesh call the gateway (its callers prove
+		// themselves with API keys), as does the ingress gateway: any mTLS
+		// peer, never plain text
+		authorizationPolicy(meta, "gateway", []string{"*"}),
 		virtualService(meta, "gateway", env, schema.Hostname(g.Spec.Host, env), "/", g.Spec.Visibility),
 	}
 	if r := g.Spec.Replicas; r.Max > r.Min {

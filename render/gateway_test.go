@@ -384,3 +384,24 @@ func TestGatewayServerSideDryRun(t *testing.T) {
 		t.Errorf("%d of %d objects accepted", got, len(res.Objects))
 	}
 }
+
+// TestGatewayReachableFromTheMesh: applications in the mesh are the
+// gateway's callers, so its AuthorizationPolicy admits every mTLS peer, not
+// only the ingress gateway.
+func TestGatewayReachableFromTheMesh(t *testing.T) {
+	const ns = "gw-mesh"
+	res, _ := renderGateway(t, render.NewRenderer(), gatewayRepo(ns, `"--model", "m"`, "", ""), ns)
+	for _, o := range res.Objects {
+		if o.GetKind() != "AuthorizationPolicy" || o.GetNamespace() != ns || o.GetName() != "gw" {
+			continue
+		}
+		rules, _, _ := unstructured.NestedSlice(o.Object, "spec", "rules")
+		from := rules[0].(map[string]any)["from"].([]any)
+		principals, _, _ := unstructured.NestedStringSlice(from[0].(map[string]any), "source", "principals")
+		if !slices.Equal(principals, []string{"*"}) || len(rules) != 1 {
+			t.Errorf("the gateway admits %v, want every mTLS peer (*)", principals)
+		}
+		return
+	}
+	t.Fatal("no AuthorizationPolicy for the gateway")
+}
