@@ -22,7 +22,14 @@ ISTIO_API    := istio.io/api@v1.31.4
 export KUBEBUILDER_ASSETS := $(BIN)
 export GITPLANE_CRDS      := $(CRDS)
 
-.PHONY: all build test vet unit bench demo demo-down controlplane crds redis clean help
+# The version goes into the binary (gitplane version, and the image render
+# gives Gateways: ghcr.io/gitplane/gitplane:<version>) and tags make image.
+VERSION      ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS      := -s -w -X github.com/gitplane/gitplane/render/version.Version=$(VERSION)
+IMAGE_DIR    := $(CACHE)/image
+IMAGE_ARCH   ?= $(shell go env GOARCH)
+
+.PHONY: all build image test vet unit bench demo demo-down controlplane redis crds clean help
 
 all: build
 
@@ -31,22 +38,20 @@ help: ## list targets
 
 build: ## build the gitplane CLI (and the demo's devcluster) into .cache/bin
 	@mkdir -p $(BIN)
-	go build -o $(BIN)/gitplane ./cmd/gitplane
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/gitplane ./cmd/gitplane
 	go build -o $(BIN)/devcluster ./cmd/devcluster
+
+# No Docker daemon: go-containerregistry writes the image (cmd/imagebuild).
+# docker load -i .cache/image/gitplane.tar, or push it with crane/skopeo.
+image: ## build the OCI image (static binary, CA certificates, user 65532) into .cache/image
+	@mkdir -p $(IMAGE_DIR)
+	GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_DIR)/gitplane-linux-$(IMAGE_ARCH) ./cmd/gitplane
+	go run ./cmd/imagebuild --binary $(IMAGE_DIR)/gitplane-linux-$(IMAGE_ARCH) --version $(VERSION) --arch $(IMAGE_ARCH) --out $(IMAGE_DIR)
 
 controlplane: $(BIN)/etcd $(BIN)/kube-apiserver crds ## install etcd, build kube-apiserver, fetch CRDs
 
-$(BIN)/etcd:
-	@mkdir -p $(BIN)
-	@command -v etcd >/dev/null 2>&1 || { \
-	  echo ">> installing etcd-server from Debian"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq etcd-server >/dev/null; }
-	ln -sf "$$(command -v etcd)" $@
-
-# The gateway's rate-limit tests share a real redis-server between two
-# gateway processes (gateway/internal/redistest finds it on PATH).
-redis: $(BIN)/redis-server
+# The gateway's rate-limit tests share a real redis-server between processes.
+redis: $(BIN)/redis-server ## install redis-server (Debian) for the gateway tests
 
 $(BIN)/redis-server:
 	@mkdir -p $(BIN)
@@ -55,6 +60,14 @@ $(BIN)/redis-server:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 	ln -sf "$$(command -v redis-server)" $@
+
+$(BIN)/etcd:
+	@mkdir -p $(BIN)
+	@command -v etcd >/dev/null 2>&1 || { \
+	  echo ">> installing etcd-server from Debian"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq etcd-server >/dev/null; }
+	ln -sf "$$(command -v etcd)" $@
 
 # go mod download exits non-zero for modules whose go line is newer than ours
 # (karpenter-provider-aws), but still downloads the zip and prints its path.

@@ -25,38 +25,47 @@ func TestServerSideDryRun(t *testing.T) {
 	cfg := testenv.Config(t)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
-	ctx := context.Background()
 	for _, env := range []string{"staging", "prod"} {
 		t.Run(env, func(t *testing.T) {
 			res := renderExamples(t, env)
 			objs := res.Objects
 			// the Istio install owns the ingress gateway's namespace
 			createNamespace(t, dyn, res.Env.Spec.Istio.IngressGatewayNamespace)
-			accepted := 0
-			for _, o := range objs {
-				mapping, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
-				if err != nil {
-					t.Errorf("%s: no API for it: %v", o.GroupVersionKind(), err)
-					continue
-				}
-				var client dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
-				if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-					client = dyn.Resource(mapping.Resource).Namespace(o.GetNamespace())
-				}
-				opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
-				if o.GetKind() == "Namespace" {
-					opts.DryRun = nil
-				}
-				_, err = client.Create(ctx, o.DeepCopy(), opts)
-				if err != nil && !(o.GetKind() == "Namespace" && apierrors.IsAlreadyExists(err)) {
-					t.Errorf("%s %s/%s rejected: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
-					continue
-				}
-				accepted++
-			}
+			accepted := dryRunCreate(t, dyn, mapper, objs)
 			t.Logf("%d of %d objects accepted by the API server", accepted, len(objs))
 		})
 	}
+}
+
+// dryRunCreate creates the Namespaces among objs and sends every other object
+// as a server-side dry-run create with strict field validation; it returns
+// how many the API server accepted.
+func dryRunCreate(t *testing.T, dyn dynamic.Interface, mapper meta.RESTMapper, objs []*unstructured.Unstructured) int {
+	t.Helper()
+	ctx := context.Background()
+	accepted := 0
+	for _, o := range objs {
+		mapping, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+		if err != nil {
+			t.Errorf("%s: no API for it: %v", o.GroupVersionKind(), err)
+			continue
+		}
+		var client dynamic.ResourceInterface = dyn.Resource(mapping.Resource)
+		if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+			client = dyn.Resource(mapping.Resource).Namespace(o.GetNamespace())
+		}
+		opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
+		if o.GetKind() == "Namespace" {
+			opts.DryRun = nil
+		}
+		_, err = client.Create(ctx, o.DeepCopy(), opts)
+		if err != nil && !(o.GetKind() == "Namespace" && apierrors.IsAlreadyExists(err)) {
+			t.Errorf("%s %s/%s rejected: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+			continue
+		}
+		accepted++
+	}
+	return accepted
 }
 
 func createNamespace(t *testing.T, dyn dynamic.Interface, name string) {

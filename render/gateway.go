@@ -5,135 +5,154 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/gitplane/gitplane/gateway/config"
+	"github.com/gitplane/gitplane/render/version"
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Where the gateway runtime finds its configuration.
-const (
-	gatewayConfigDir = "/etc/gitplane/gateway"
-	gatewayKeysDir   = "/etc/gitplane/api-keys"
-)
+// DefaultGatewayImage is the image of a Gateway that sets no spec.image:
+// gitplane's own, at the version of the gitplane that renders.
+func DefaultGatewayImage() string { return version.Image() }
 
 // gatewayInput is everything a Gateway's objects depend on in one Environment.
 type gatewayInput struct {
 	Gateway *schema.Gateway
 	Env     *schema.Environment
+	// Served maps the Models the routes name (namespace/name) to the model
+	// name their server answers to (servedModelName).
+	Served map[string]string
+	Image  string
 }
 
-// gatewayConfig is the routes file the runtime reads (routes.yaml).
-type gatewayConfig struct {
-	Routes    []gatewayRoute    `json:"routes"`
-	RateLimit *schema.RateLimit `json:"rateLimit,omitempty"`
-	APIKeys   string            `json:"apiKeysDir,omitempty"`
+// servedModels maps each Model the Gateway routes to (namespace/name) to
+// the model name its server answers to, where its args say.
+func servedModels(models map[string]*schema.Model, g *schema.Gateway) map[string]string {
+	var out map[string]string
+	for _, r := range g.Spec.Routes {
+		if r.Model == nil {
+			continue
+		}
+		key := r.Model.Namespace + "/" + r.Model.Name
+		if m := models[key]; m != nil {
+			if n := servedModelName(m.Spec.Args); n != "" {
+				if out == nil {
+					out = map[string]string{}
+				}
+				out[key] = n
+			}
+		}
+	}
+	return out
 }
 
-type gatewayRoute struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"` // bedrock, sagemaker, model
-	Target   string `json:"target"`
-	Region   string `json:"region,omitempty"`
-	Endpoint string `json:"endpoint"`
+func modelIndex(repo *schema.Repo) map[string]*schema.Model {
+	out := make(map[string]*schema.Model, len(repo.Models))
+	for _, m := range repo.Models {
+		out[m.Metadata.Namespace+"/"+m.Metadata.Name] = m
+	}
+	return out
+}
+
+// extra is what the Gateway's objects depend on besides its spec and
+// Environment, for the cache key.
+func (in gatewayInput) extra() []string {
+	out := []string{in.Image}
+	for _, k := range slices.Sorted(maps.Keys(in.Served)) {
+		out = append(out, k, in.Served[k])
+	}
+	return out
 }
 
 func gatewayObjects(in gatewayInput) ([]M, error) {
 	g, env := in.Gateway, in.Env
 	meta := &g.Metadata
-	cfg, hosts := gatewayRoutes(g, env)
-	cfgYAML, err := yaml.Marshal(cfg)
+	cfg, hosts := runtimeConfig(in)
+	cfgYAML, err := config.Marshal(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("encoding routes: %w", err)
+		return nil, fmt.Errorf("gateway %s: %w", meta.Name, err)
 	}
-	cm := object("v1", "ConfigMap", meta.Namespace, meta.Name+"-routes", workloadLabels(meta, "gateway"))
-	cm["data"] = M{"routes.yaml": string(cfgYAML)}
+	cm := object("v1", "ConfigMap", meta.Namespace, meta.Name+"-config", workloadLabels(meta, "gateway"))
+	cm["data"] = M{gatewayConfigFile: string(cfgYAML)}
 	sum := sha256.Sum256(cfgYAML)
 
 	objs := []M{
 		serviceAccount(meta, "gateway", g.Spec.IAM.RoleARN),
 		cm,
-		gatewayDeployment(g, env, hex.EncodeToString(sum[:8])),
+		gatewayDeployment(in, hex.EncodeToString(sum[:8])),
 		service(meta, "gateway"),
 		pdb(meta, "gateway"),
 		destinationRule(meta, "gateway"),
-		authorizationPolicy(meta, "gateway", meshCallers{principals: ingressPrincipals(env)}),
+		// applications in the mesh call the gateway (its callers prove
+		// themselves with API keys), as does the ingress gateway: any mTLS
+		// peer, never plain text
+		authorizationPolicy(meta, "gateway", meshCallers{principals: []string{"*"}}),
 		virtualService(meta, "gateway", env, schema.Hostname(g.Spec.Host, env), "/", g.Spec.Visibility),
 	}
 	if r := g.Spec.Replicas; r.Max > r.Min {
 		objs = append(objs, hpa(meta, "gateway", *r, 70))
 	}
 	for _, h := range hosts {
-		objs = append(objs, serviceEntry(meta.Namespace, meta.Name+"-"+h.name, h.host))
+		objs = append(objs, serviceEntry(meta.Namespace, meta.Name+"-"+h.name, h))
 	}
 	return objs, nil
 }
 
-type egressHost struct{ name, host string }
-
-// gatewayRoutes builds the runtime's route table and the AWS hosts it must
-// reach (one ServiceEntry each), sorted for determinism.
-func gatewayRoutes(g *schema.Gateway, env *schema.Environment) (gatewayConfig, []egressHost) {
-	cfg := gatewayConfig{RateLimit: g.Spec.RateLimit}
-	if g.Spec.Auth.APIKeysSecret != "" {
-		cfg.APIKeys = gatewayKeysDir
-	}
-	var hosts []egressHost
-	addHost := func(name, host string) {
-		if !slices.Contains(hosts, egressHost{name, host}) {
-			hosts = append(hosts, egressHost{name, host})
-		}
-	}
-	for _, r := range g.Spec.Routes {
-		switch {
-		case r.Bedrock != nil:
-			region := cmp.Or(r.Bedrock.Region, env.Spec.Cluster.Region)
-			host := "bedrock-runtime." + region + ".amazonaws.com"
-			cfg.Routes = append(cfg.Routes, gatewayRoute{Name: r.Name, Type: "bedrock", Target: r.Bedrock.ModelID, Region: region, Endpoint: "https://" + host})
-			addHost("bedrock-"+region, host)
-		case r.SageMaker != nil:
-			region := cmp.Or(r.SageMaker.Region, env.Spec.Cluster.Region)
-			host := "runtime.sagemaker." + region + ".amazonaws.com"
-			cfg.Routes = append(cfg.Routes, gatewayRoute{Name: r.Name, Type: "sagemaker", Target: r.SageMaker.EndpointName, Region: region, Endpoint: "https://" + host})
-			addHost("sagemaker-"+region, host)
-		case r.Model != nil:
-			cfg.Routes = append(cfg.Routes, gatewayRoute{Name: r.Name, Type: "model", Target: r.Model.Namespace + "/" + r.Model.Name,
-				Endpoint: "http://" + svcHost(r.Model.Name, r.Model.Namespace)})
-		}
-	}
-	slices.SortFunc(hosts, func(a, b egressHost) int { return strings.Compare(a.name, b.name) })
-	return cfg, hosts
-}
-
-func gatewayDeployment(g *schema.Gateway, env *schema.Environment, configHash string) M {
+// gatewayVolumes mounts the runtime config, the API keys and the Redis
+// password (files the runtime re-reads; nothing secret in the environment).
+func gatewayVolumes(g *schema.Gateway) (mounts, volumes []any) {
 	meta := &g.Metadata
-	labels := workloadLabels(meta, "gateway")
-	mounts := []any{M{"name": "routes", "mountPath": gatewayConfigDir, "readOnly": true}}
-	volumes := []any{M{"name": "routes", "configMap": M{"name": meta.Name + "-routes"}}}
+	mounts = []any{M{"name": "config", "mountPath": gatewayConfigDir, "readOnly": true}}
+	volumes = []any{M{"name": "config", "configMap": M{"name": meta.Name + "-config"}}}
 	if s := g.Spec.Auth.APIKeysSecret; s != "" {
 		mounts = append(mounts, M{"name": "api-keys", "mountPath": gatewayKeysDir, "readOnly": true})
 		volumes = append(volumes, M{"name": "api-keys", "secret": M{"secretName": s}})
 	}
+	if rl := g.Spec.RateLimit; rl != nil && rl.Redis != nil && rl.Redis.PasswordSecret != nil {
+		p := rl.Redis.PasswordSecret
+		mounts = append(mounts, M{"name": "redis-password", "mountPath": gatewayRedisDir, "readOnly": true})
+		volumes = append(volumes, M{"name": "redis-password", "secret": M{"secretName": p.Name,
+			"items": []any{M{"key": p.Key, "path": p.Key}}}})
+	}
+	return mounts, volumes
+}
+
+func gatewayDeployment(in gatewayInput, configHash string) M {
+	g, env := in.Gateway, in.Env
+	meta := &g.Metadata
+	labels := workloadLabels(meta, "gateway")
+	mounts, volumes := gatewayVolumes(g)
+	probe := func(path string, period int64) M {
+		return M{"httpGet": M{"path": path, "port": "http-metrics"}, "periodSeconds": period}
+	}
 	container := M{
 		"name":  "gateway",
-		"image": g.Spec.Image,
-		"ports": []any{M{"name": "http", "containerPort": int64(g.Spec.Port), "protocol": "TCP"}},
-		"env": []any{
-			M{"name": "GATEWAY_CONFIG", "value": gatewayConfigDir + "/routes.yaml"},
-			M{"name": "AWS_REGION", "value": env.Spec.Cluster.Region},
+		"image": cmp.Or(g.Spec.Image, in.Image),
+		"args":  []any{"gateway", "--config", gatewayConfigDir + "/" + gatewayConfigFile},
+		"ports": []any{
+			M{"name": "http", "containerPort": int64(g.Spec.Port), "protocol": "TCP"},
+			M{"name": "http-metrics", "containerPort": int64(gatewayMetrics), "protocol": "TCP"},
 		},
-		"readinessProbe":  M{"tcpSocket": M{"port": "http"}, "periodSeconds": int64(5)},
+		"env":             []any{M{"name": "AWS_REGION", "value": env.Spec.Cluster.Region}},
+		"readinessProbe":  probe("/readyz", 5),
+		"livenessProbe":   probe("/healthz", 10),
 		"lifecycle":       M{"preStop": M{"sleep": M{"seconds": int64(preStopSeconds)}}},
 		"volumeMounts":    mounts,
 		"resources":       M{"requests": M{"cpu": "250m", "memory": "256Mi"}, "limits": M{"memory": "512Mi"}},
 		"securityContext": M{"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false},
 	}
+	annotations := M{
+		"gitplane.dev/config-hash": configHash,
+		"prometheus.io/scrape":     "true",
+		"prometheus.io/port":       fmt.Sprint(gatewayMetrics),
+		"prometheus.io/path":       "/metrics",
+	}
 	spec := M{
 		"selector": M{"matchLabels": M{LabelName: meta.Name}},
 		"template": M{
-			"metadata": M{"labels": stringMap(labels), "annotations": M{"gitplane.dev/routes-hash": configHash}},
+			"metadata": M{"labels": stringMap(labels), "annotations": annotations},
 			"spec": M{
 				"serviceAccountName":            meta.Name,
 				"terminationGracePeriodSeconds": int64(terminationSeconds),

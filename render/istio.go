@@ -1,6 +1,8 @@
 package render
 
 import (
+	"strings"
+
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -98,14 +100,15 @@ func peerAuthentication(namespace string) M {
 	return pa
 }
 
-// serviceEntry lets the mesh reach an AWS endpoint over TLS.
-func serviceEntry(namespace, name, host string) M {
+// serviceEntry lets the mesh reach a host outside it (an AWS endpoint over
+// TLS, a Redis over TCP).
+func serviceEntry(namespace, name string, h egressHost) M {
 	se := object("networking.istio.io/v1", "ServiceEntry", namespace, name, nil)
 	se["spec"] = M{
-		"hosts":      strs(host),
+		"hosts":      strs(h.host),
 		"location":   "MESH_EXTERNAL",
 		"resolution": "DNS",
-		"ports":      []any{M{"number": int64(443), "name": "tls", "protocol": "TLS"}},
+		"ports":      []any{M{"number": h.port, "name": strings.ToLower(h.protocol), "protocol": h.protocol}},
 	}
 	return se
 }

@@ -155,6 +155,7 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 	callers := map[string][]string{} // model ns/name → gateway principals
 	var namespaces, publicHosts []string
 	var units []*unit
+	var models map[string]*schema.Model // namespace/name → Model, built for the first Gateway
 	for _, g := range repo.Gateways {
 		if !schema.InEnvironment(g.Spec.Environments, name) {
 			continue
@@ -169,9 +170,12 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		if g.Spec.Visibility == "public" {
 			publicHosts = appendUnique(publicHosts, schema.Hostname(g.Spec.Host, env))
 		}
-		in := gatewayInput{Gateway: g, Env: env}
+		if models == nil {
+			models = modelIndex(repo)
+		}
+		in := gatewayInput{Gateway: g, Env: env, Served: servedModels(models, g), Image: DefaultGatewayImage()}
 		units = append(units, &unit{source: g.Source.File, what: "Gateway " + g.Metadata.Namespace + "/" + g.Metadata.Name,
-			env: name, deps: []schema.Spec{g, env}, policy: policies(g, env), build: func() ([]M, error) { return gatewayObjects(in) }})
+			env: name, deps: []schema.Spec{g, env}, extra: in.extra(), policy: policies(g, env), build: func() ([]M, error) { return gatewayObjects(in) }})
 	}
 	for _, m := range repo.Models {
 		if !schema.InEnvironment(m.Spec.Environments, name) {

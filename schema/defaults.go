@@ -58,13 +58,25 @@ func defaultGateway(g *Gateway, written positions) {
 		g.Spec.Replicas = &Replicas{Min: 2, Max: 2}
 	}
 	defaultMax(g.Spec.Replicas)
-	if rl := g.Spec.RateLimit; rl != nil && rl.Burst == 0 {
-		rl.Burst = max(1, rl.RequestsPerMinute/10)
+	if rl := g.Spec.RateLimit; rl != nil {
+		defaultBurst(&rl.CallerLimits)
+	}
+	for _, c := range g.Spec.Auth.Callers {
+		if c.RateLimit != nil {
+			defaultBurst(c.RateLimit)
+		}
 	}
 	for i := range g.Spec.Routes {
 		if ref := g.Spec.Routes[i].Model; ref != nil && ref.Namespace == "" {
 			ref.Namespace = DefaultModelNamespace
 		}
+	}
+}
+
+// defaultBurst lets a tenth of a minute's requests through at once.
+func defaultBurst(l *CallerLimits) {
+	if l.Burst == 0 && l.RequestsPerMinute > 0 {
+		l.Burst = max(1, l.RequestsPerMinute/10)
 	}
 }
 

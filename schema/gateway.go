@@ -1,11 +1,8 @@
 package schema
 
-// DefaultGatewayImage is a placeholder: set spec.image to the AI gateway
-// runtime you run (for example a LiteLLM or Envoy AI Gateway build).
-const DefaultGatewayImage = "ghcr.io/gitplane/ai-gateway:placeholder"
-
-// Gateway is an AI gateway: one endpoint that routes to Bedrock models,
-// SageMaker endpoints or in-cluster Models, with API keys and rate limits.
+// Gateway is an AI gateway: one OpenAI-compatible endpoint that routes to
+// Bedrock models, SageMaker endpoints or in-cluster Models, with per-caller
+// API keys, access policy and rate limits (the `gitplane gateway` runtime).
 type Gateway struct {
 	TypeMeta `json:",inline"`
 	Metadata ObjectMeta  `json:"metadata" required:"true"`
@@ -16,26 +13,49 @@ type Gateway struct {
 // GatewaySpec holds a Gateway's settings.
 type GatewaySpec struct {
 	Host         string      `json:"host" required:"true" doc:"Host name the gateway is served on; must be in the Environment's ingress domain."`
-	Image        string      `json:"image,omitempty" default:"ghcr.io/gitplane/ai-gateway:placeholder" doc:"Gateway runtime image. The default is a placeholder tag: set your own."`
+	Image        string      `json:"image,omitempty" doc:"Runtime image. Default: gitplane's own image at the version of the gitplane that renders (ghcr.io/gitplane/gitplane:<version>), run as 'gitplane gateway'."`
 	Port         int32       `json:"port,omitempty" default:"8080" doc:"Port the runtime listens on."`
 	Replicas     *Replicas   `json:"replicas,omitempty" doc:"Replica bounds. Default: min 2, max 2."`
 	Visibility   string      `json:"visibility,omitempty" enum:"public,internal" default:"public" doc:"public: routed from the ALB; internal: mesh only."`
-	IAM          IAMSpec     `json:"iam" required:"true" doc:"Role with bedrock:InvokeModel and sagemaker:InvokeEndpoint, assumed through IRSA."`
-	Auth         GatewayAuth `json:"auth,omitempty" doc:"Client authentication."`
-	RateLimit    *RateLimit  `json:"rateLimit,omitempty" doc:"Per-API-key rate limit enforced by the runtime."`
+	IAM          IAMSpec     `json:"iam" required:"true" doc:"Role with bedrock:InvokeModel(WithResponseStream) and sagemaker:InvokeEndpoint(WithResponseStream), assumed through IRSA."`
+	Auth         GatewayAuth `json:"auth" required:"true" doc:"Callers: their API keys, routes and limits."`
+	RateLimit    *RateLimit  `json:"rateLimit,omitempty" doc:"Default rate limit of every caller, enforced by the runtime."`
 	Routes       []Route     `json:"routes" required:"true" doc:"Model routes; each has a name and exactly one of bedrock, sagemaker, model."`
 	Environments []string    `json:"environments,omitempty" doc:"Environments that get this Gateway. Default: all."`
 }
 
-// GatewayAuth names the Secret holding API keys.
+// GatewayAuth names the Secret holding API keys and the callers' policies.
 type GatewayAuth struct {
-	APIKeysSecret string `json:"apiKeysSecret,omitempty" doc:"Name of an existing Secret with the API keys, mounted into the runtime. gitplane never reads or writes its values."`
+	APIKeysSecret string          `json:"apiKeysSecret" required:"true" doc:"Name of an existing Secret with the API keys, mounted into the runtime: each entry's name is a caller, its value that caller's key. gitplane never reads or writes its values."`
+	Callers       []GatewayCaller `json:"callers,omitempty" doc:"Policies of named callers. A caller not listed may use every route, with spec.rateLimit."`
 }
 
-// RateLimit bounds requests per API key.
+// GatewayCaller is one caller's access policy: the routes it may use and its
+// own rate limit.
+type GatewayCaller struct {
+	Name      string        `json:"name" required:"true" doc:"Caller name: the name of its entry in the API keys Secret."`
+	Routes    []string      `json:"routes,omitempty" doc:"Names of the routes this caller may use. Default: all."`
+	RateLimit *CallerLimits `json:"rateLimit,omitempty" doc:"This caller's limits, replacing spec.rateLimit's requestsPerMinute, tokensPerMinute and burst. Default: spec.rateLimit's."`
+}
+
+// CallerLimits are a caller's request and token rates.
+type CallerLimits struct {
+	RequestsPerMinute int32 `json:"requestsPerMinute,omitempty" doc:"Requests per minute per caller. At least one of requestsPerMinute and tokensPerMinute is set."`
+	TokensPerMinute   int32 `json:"tokensPerMinute,omitempty" doc:"Input plus output tokens per minute per caller: reserved at admission from the prompt and max_tokens, settled to the upstream's usage."`
+	Burst             int32 `json:"burst,omitempty" doc:"Requests allowed at once above the steady rate. Default: requestsPerMinute/10 (at least 1)."`
+}
+
+// RateLimit is the Gateway's default rate limit and where replicas share
+// their counters.
 type RateLimit struct {
-	RequestsPerMinute int32 `json:"requestsPerMinute" required:"true" doc:"Requests per minute per API key."`
-	Burst             int32 `json:"burst,omitempty" doc:"Extra requests allowed in a burst. Default: requestsPerMinute/10."`
+	CallerLimits `json:",inline"`
+	Redis        *RedisSpec `json:"redis,omitempty" doc:"Redis the replicas share their counters in, so a limit holds for the whole Gateway. Without it each replica enforces limit/replicas."`
+}
+
+// RedisSpec locates the Redis server that holds shared rate-limit counters.
+type RedisSpec struct {
+	Address        string        `json:"address" required:"true" doc:"host:port of the Redis server, e.g. redis.ai-gateway.svc.cluster.local:6379."`
+	PasswordSecret *SecretKeyRef `json:"passwordSecret,omitempty" doc:"Key of an existing Secret in the Gateway's namespace holding the Redis password, mounted as a file."`
 }
 
 // Route sends requests for one model name to a backend.
@@ -44,11 +64,13 @@ type Route struct {
 	Bedrock   *BedrockRoute   `json:"bedrock,omitempty" doc:"An Amazon Bedrock model."`
 	SageMaker *SageMakerRoute `json:"sagemaker,omitempty" doc:"A SageMaker real-time endpoint."`
 	Model     *ModelRef       `json:"model,omitempty" doc:"A Model in this repository."`
+	Fallbacks []string        `json:"fallbacks,omitempty" doc:"Routes tried in order when this one fails before the first byte reaches the client (connection refused, no ready endpoints, 5xx, upstream 429)."`
+	Timeout   string          `json:"timeout,omitempty" doc:"Upper bound on one upstream request, a duration such as 30s or 2m. Default: the runtime's (see docs/gateway.md)."`
 }
 
 // BedrockRoute targets a Bedrock model.
 type BedrockRoute struct {
-	ModelID string `json:"modelId" required:"true" doc:"Bedrock model or inference profile ID, e.g. anthropic.claude-3-5-sonnet-20240620-v1:0."`
+	ModelID string `json:"modelId" required:"true" doc:"Bedrock model or inference profile ID or ARN, e.g. anthropic.claude-3-5-sonnet-20240620-v1:0 or us.anthropic.claude-3-5-sonnet-20240620-v1:0."`
 	Region  string `json:"region,omitempty" doc:"Bedrock region. Default: the Environment's region."`
 }
 

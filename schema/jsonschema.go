@@ -88,6 +88,12 @@ func objectSchema(t reflect.Type) map[string]any {
 	if required != nil {
 		s["required"] = required
 	}
+	if t == reflect.TypeFor[Limits]() || t == reflect.TypeFor[RateLimit]() {
+		s["anyOf"] = []any{
+			map[string]any{"required": []string{"requestsPerMinute"}},
+			map[string]any{"required": []string{"tokensPerMinute"}},
+		}
+	}
 	if t == reflect.TypeFor[Route]() {
 		s["oneOf"] = []any{
 			map[string]any{"required": []string{"bedrock"}},

@@ -57,6 +57,7 @@ spec:
     bedrock: {modelId: anthropic.claude-3-5-sonnet-20240620-v1:0}
   - name: llama
     model: {name: llama}
+  auth: {apiKeysSecret: keys}
 `
 
 func baseFiles() map[string][]byte {

@@ -35,6 +35,7 @@ spec:
   routes:
   - {name: claude, bedrock: {modelId: anthropic.claude}}
   - {name: fraud, sagemaker: {endpointName: fraud-v7}}
+  auth: {apiKeysSecret: keys}
 `
 
 func parse(t *testing.T, files map[string]string) *schema.Repo {
@@ -80,12 +81,12 @@ func TestCompareSpecs(t *testing.T) {
 		{"no change", base, []string{
 			"Environment dev unchanged: cluster c (us-east-1); ingress internet-facing *.example.com",
 			"Model models/llama unchanged: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
-			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; image ghcr.io/gitplane/ai-gateway:placeholder; replicas 2; exposure public at ai.example.com; rate limit none",
+			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none",
 		}},
 		{"image and replicas", with("llama.yaml", "image: vllm:v0.6.3\n", "image: vllm:v0.7.0\n  capacity: on-demand\n  args: [--x]\n"), []string{
 			"Environment dev unchanged: cluster c (us-east-1); ingress internet-facing *.example.com",
 			"Model models/llama changed: image vllm v0.6.3 → v0.7.0; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback → on-demand; replicas 1–3; exposure public at llama.example.com/; also changed: args",
-			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; image ghcr.io/gitplane/ai-gateway:placeholder; replicas 2; exposure public at ai.example.com; rate limit none",
+			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none",
 		}[1:2]},
 		{"replicas", with("llama.yaml", "replicas: {min: 1, max: 3}", "replicas: {min: 2, max: 4}"), []string{
 			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3 → 2–4; exposure public at llama.example.com/",
@@ -98,10 +99,10 @@ func TestCompareSpecs(t *testing.T) {
 		}},
 		{"routes", with("gw.yaml", "  - {name: fraud, sagemaker: {endpointName: fraud-v7}}\n",
 			"  - {name: fraud, sagemaker: {endpointName: fraud-v8}}\n  - {name: llama, model: {name: llama}}\n  - {name: titan, bedrock: {modelId: amazon.titan, region: us-west-2}}\n"), []string{
-			"Gateway ai-gateway/ai changed: routes ~fraud: sagemaker fraud-v7 → sagemaker fraud-v8, +llama → model models/llama, +titan → bedrock amazon.titan (us-west-2); image ghcr.io/gitplane/ai-gateway:placeholder; replicas 2; exposure public at ai.example.com; rate limit none",
+			"Gateway ai-gateway/ai changed: routes ~fraud: sagemaker fraud-v7 → sagemaker fraud-v8, +llama → model models/llama, +titan → bedrock amazon.titan (us-west-2); access every caller gains llama and titan; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none",
 		}},
 		{"route removed and rate limit", with("gw.yaml", "  routes:\n  - {name: claude, bedrock: {modelId: anthropic.claude}}\n", "  rateLimit: {requestsPerMinute: 100}\n  routes:\n"), []string{
-			"Gateway ai-gateway/ai changed: routes −claude (was bedrock anthropic.claude); image ghcr.io/gitplane/ai-gateway:placeholder; replicas 2; exposure public at ai.example.com; rate limit none → 100/min (burst 10)",
+			"Gateway ai-gateway/ai changed: routes −claude (was bedrock anthropic.claude); access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none → 100/min (burst 10)",
 		}},
 		{"model removed", with("llama.yaml", "", ""), []string{
 			"Model models/llama removed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
@@ -116,7 +117,7 @@ func TestCompareSpecs(t *testing.T) {
 		{"environment domain", with("env.yaml", "domain: example.com", "domain: ml.example.com"), []string{
 			"Environment dev changed: cluster c (us-east-1); ingress internet-facing *.example.com → internet-facing *.ml.example.com",
 			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/ → public at llama.ml.example.com/",
-			"Gateway ai-gateway/ai changed: routes 2 unchanged; image ghcr.io/gitplane/ai-gateway:placeholder; replicas 2; exposure public at ai.example.com → public at ai.ml.example.com; rate limit none",
+			"Gateway ai-gateway/ai changed: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com → public at ai.ml.example.com; rate limit none",
 		}},
 	}
 	for _, tt := range tests {

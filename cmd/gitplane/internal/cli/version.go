@@ -6,10 +6,9 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at link time: -ldflags "-X .../cli.version=v0.1.0".
-var version = "dev"
+	"github.com/gitplane/gitplane/render/version"
+)
 
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
@@ -25,7 +24,7 @@ func newVersionCommand() *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "gitplane %s (revision %s, %s)\n", version, rev, runtime.Version())
+			fmt.Fprintf(cmd.OutOrStdout(), "gitplane %s (revision %s, %s)\n", version.Version, rev, runtime.Version())
 			return nil
 		},
 	}
