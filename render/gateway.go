@@ -135,13 +135,14 @@ func gatewayDeployment(in gatewayInput, configHash string) M {
 			M{"name": "http", "containerPort": int64(g.Spec.Port), "protocol": "TCP"},
 			M{"name": "http-metrics", "containerPort": int64(gatewayMetrics), "protocol": "TCP"},
 		},
-		"env":             []any{M{"name": "AWS_REGION", "value": env.Spec.Cluster.Region}},
-		"readinessProbe":  probe("/readyz", 5),
-		"livenessProbe":   probe("/healthz", 10),
-		"lifecycle":       M{"preStop": M{"sleep": M{"seconds": int64(preStopSeconds)}}},
-		"volumeMounts":    mounts,
-		"resources":       M{"requests": M{"cpu": "250m", "memory": "256Mi"}, "limits": M{"memory": "512Mi"}},
-		"securityContext": M{"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false},
+		"env":            []any{M{"name": "AWS_REGION", "value": env.Spec.Cluster.Region}},
+		"readinessProbe": probe("/readyz", 5),
+		"livenessProbe":  probe("/healthz", 10),
+		"lifecycle":      M{"preStop": M{"sleep": M{"seconds": int64(preStopSeconds)}}},
+		"volumeMounts":   mounts,
+		"resources":      M{"requests": M{"cpu": "250m", "memory": "256Mi"}, "limits": M{"memory": "512Mi"}},
+		"securityContext": M{"runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+			"capabilities": M{"drop": strs("ALL")}, "seccompProfile": M{"type": "RuntimeDefault"}},
 	}
 	annotations := M{
 		"gitplane.dev/config-hash": configHash,
@@ -158,7 +159,10 @@ func gatewayDeployment(in gatewayInput, configHash string) M {
 				"terminationGracePeriodSeconds": int64(terminationSeconds),
 				"containers":                    []any{container},
 				"volumes":                       volumes,
-				"topologySpreadConstraints":     []any{spread(ZoneLabel, meta.Name, "ScheduleAnyway")},
+				"topologySpreadConstraints": []any{
+					spread(ZoneLabel, meta.Name, "ScheduleAnyway"),
+					spread("kubernetes.io/hostname", meta.Name, "ScheduleAnyway"),
+				},
 			},
 		},
 	}

@@ -105,3 +105,26 @@ func wantErrors(t *testing.T, files map[string][]byte, want []string) {
 		t.Errorf("errors:\n  got:  %s\n  want: %s", got, want)
 	}
 }
+
+// TestGatewayCrossFieldChecks: a Gateway whose routes call AWS needs a
+// role to sign with, and its port is not one Istio's sidecar holds.
+func TestGatewayCrossFieldChecks(t *testing.T) {
+	for _, tt := range []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"Bedrock route, empty role", "    roleArn: arn:aws:iam::111122223333:role/gw\n", "    roleArn: \"\"\n",
+			[]string{`gateways/ai.yaml:8:14: spec.iam.roleArn: route "claude" calls AWS (Bedrock or SageMaker): the gateway needs an IAM role to sign its requests with`}},
+		{"sidecar port", "  host: ai\n", "  host: ai\n  port: 15090\n",
+			[]string{"gateways/ai.yaml:7:9: spec.port: 15090 is reserved by Istio's sidecar (15000-15090)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := baseFiles()
+			if !strings.Contains(string(files["gateways/ai.yaml"]), tt.old) {
+				t.Fatalf("%q not in the Gateway", tt.old)
+			}
+			files["gateways/ai.yaml"] = []byte(strings.Replace(string(files["gateways/ai.yaml"]), tt.old, tt.new, 1))
+			wantErrors(t, files, tt.want)
+		})
+	}
+}

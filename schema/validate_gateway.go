@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,8 +21,11 @@ func validateGateway(g *Gateway, envs map[string]*Environment, models map[string
 	targets := targetEnvironments(src, s.Environments, envs, errs)
 	validateHost(src, "spec.host", s.Host, targets, errs)
 	validatePort(src, "spec.port", s.Port, errs)
+	validateUnreservedPort(src, "spec.port", s.Port, errs)
 	if s.IAM.RoleARN != "" {
 		checkRoleARN(src, "spec.iam.roleArn", s.IAM.RoleARN, targets, errs)
+	} else if i := slices.IndexFunc(s.Routes, func(r Route) bool { return r.Bedrock != nil || r.SageMaker != nil }); i >= 0 {
+		errs.errAt(src, "spec.iam.roleArn", "route %q calls AWS (Bedrock or SageMaker): the gateway needs an IAM role to sign its requests with", s.Routes[i].Name)
 	}
 	if s.Image != "" && strings.ContainsAny(s.Image, " \t") {
 		errs.errAt(src, "spec.image", "%q is not an image reference", s.Image)
