@@ -56,8 +56,8 @@ func TestOverlayLimits(t *testing.T) {
 			"overlays/prod/b.txt:1:1: the files of overlay overlays/prod come to more than 3000 bytes together, the limit"},
 		{"files over the total nodes", schema.Limits{MaxTotalNodes: 40}, map[string]string{"kustomization.yaml": "resources: []\n", "a.yaml": "a: [" + strings.Repeat("1,", 30) + "]\n"},
 			"overlays/prod/kustomization.yaml:1:1: the files of overlay overlays/prod come to more than 40 YAML nodes (aliases expanded) together, the limit"},
-		{"too many objects", schema.Limits{MaxObjectsPerEnvironment: 20}, map[string]string{"kustomization.yaml": "resources: []\n"},
-			"Environment prod renders 39 objects, more than the limit of 20"},
+		{"too many objects", schema.Limits{MaxObjectsPerEnvironment: 30}, map[string]string{"kustomization.yaml": "resources: []\n"},
+			"Environment prod renders 39 objects, more than the limit of 30"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,6 +64,9 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 		return nil, fmt.Errorf("no Environment %q in the repository (have: %s)", envName, envNames(repo))
 	}
 	units := planUnits(repo, env)
+	if err := r.checkUnits(env, units); err != nil {
+		return nil, err
+	}
 	objs, keys, err := r.renderUnits(ctx, env.Metadata.Name, units)
 	if err != nil {
 		return nil, err
@@ -86,6 +89,36 @@ func (r *Renderer) Render(ctx context.Context, repo *schema.Repo, fsys fs.FS, en
 		return nil, err
 	}
 	return &Result{Env: env, Objects: objs}, nil
+}
+
+// Objects every Model and Gateway renders at the least (ServiceAccount,
+// Deployment, Service, PodDisruptionBudget, DestinationRule,
+// AuthorizationPolicy and, for a Model, its HorizontalPodAutoscaler).
+const (
+	minModelObjects   = 7
+	minGatewayObjects = 6
+)
+
+// checkUnits refuses, before anything is built, an Environment whose specs
+// are bound to render more objects than the limit: a repository of 20,000
+// Models is rejected in milliseconds instead of after rendering 160,000
+// objects.
+func (r *Renderer) checkUnits(env *schema.Environment, units []*unit) error {
+	least := 0
+	for _, u := range units {
+		switch {
+		case strings.HasPrefix(u.what, "Model "):
+			least += minModelObjects
+		case strings.HasPrefix(u.what, "Gateway "):
+			least += minGatewayObjects
+		default:
+			least++
+		}
+	}
+	if max := r.limits.MaxObjectsPerEnvironment; least > max {
+		return fmt.Errorf("Environment %s renders at least %d objects (%d specs), more than the limit of %d", env.Metadata.Name, least, len(units), max)
+	}
+	return nil
 }
 
 // checkCount refuses an Environment with more objects than the limit.
