@@ -50,7 +50,8 @@ image: ## build the OCI image (static binary, CA certificates, user 65532) into 
 
 controlplane: $(BIN)/etcd $(BIN)/kube-apiserver crds ## install etcd, build kube-apiserver, fetch CRDs
 
-# The gateway's rate-limit tests share a real redis-server between processes.
+# The gateway's rate-limit tests share a real redis-server between two
+# gateway processes (gateway/internal/redistest finds it on PATH).
 redis: $(BIN)/redis-server ## install redis-server (Debian) for the gateway tests
 
 $(BIN)/redis-server:

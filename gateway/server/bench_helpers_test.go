@@ -33,6 +33,7 @@ type load struct {
 	success       float64
 	errs          []string
 	cpuPerRequest time.Duration // of the measured child process, when given
+	cpuShare      float64       // the child's CPU time over the run's wall time
 }
 
 // attack runs vegeta against target with workers concurrent workers as
@@ -51,6 +52,7 @@ func attack(target vegeta.Target, workers uint64, d time.Duration, pid int) load
 	l := load{rps: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99, requests: m.Requests, success: m.Success, errs: m.Errors}
 	if pid != 0 && m.Requests > 0 {
 		l.cpuPerRequest = cpu / time.Duration(m.Requests)
+		l.cpuShare = float64(cpu) / float64(m.Duration+m.Wait)
 	}
 	return l
 }

@@ -139,9 +139,12 @@ func BenchmarkGateway(b *testing.B) {
 	metrics0 := e.tokens(b)
 	gw := attack(e.gatewayTarget(), workers, dur, e.gw.Pid())
 	r.row("floor: client → stand-in directly", fmt.Sprintf("%.0f RPS", direct.rps), "", true)
-	r.row("bare httputil.ReverseProxy, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req)", proxy.rps, us(proxy.cpuPerRequest)), "", true)
-	r.row("gateway, Bedrock route, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req, success %.2f%%)", gw.rps, us(gw.cpuPerRequest), gw.success*100), "≥ 5,000 RPS", gw.rps >= 5000 && gw.success == 1)
+	r.row("bare httputil.ReverseProxy, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req, %.0f%% of the core)", proxy.rps, us(proxy.cpuPerRequest), 100*proxy.cpuShare), "", true)
+	r.row("gateway, Bedrock route, 1 core", fmt.Sprintf("%.0f RPS (%.1f µs CPU/req, %.0f%% of the core, success %.2f%%)", gw.rps, us(gw.cpuPerRequest), 100*gw.cpuShare, gw.success*100), "≥ 5,000 RPS", gw.rps >= 5000 && gw.success == 1)
 	r.row("gateway / bare proxy", fmt.Sprintf("%.0f%%", 100*gw.rps/proxy.rps), "≥ 50%", gw.rps >= proxy.rps/2)
+	if gw.cpuPerRequest > 0 && proxy.cpuPerRequest > 0 {
+		r.row("capacity of a whole core (1 s / CPU per request)", fmt.Sprintf("gateway %.0f RPS, bare proxy %.0f RPS", 1e6/us(gw.cpuPerRequest), 1e6/us(proxy.cpuPerRequest)), "", true)
+	}
 	if len(gw.errs) > 0 {
 		r.note("gateway errors: " + strings.Join(gw.errs[:min(3, len(gw.errs))], "; "))
 	}
@@ -153,12 +156,14 @@ func BenchmarkGateway(b *testing.B) {
 
 	// Added latency at concurrency 1.
 	d1 := attack(e.directTarget(), 1, dur, 0)
-	p1 := attack(e.proxyTarget(), 1, dur, 0)
-	g1 := attack(e.gatewayTarget(), 1, dur, 0)
+	p1 := attack(e.proxyTarget(), 1, dur, e.proxy.Pid())
+	g1 := attack(e.gatewayTarget(), 1, dur, e.gw.Pid())
 	r.row("latency c=1: direct p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(d1.p50), us(d1.p99)), "", true)
 	r.row("latency c=1: bare proxy added p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(p1.p50-d1.p50), us(p1.p99-d1.p99)), "", true)
 	r.row("latency c=1: gateway added p50", fmt.Sprintf("%.0f µs", us(g1.p50-d1.p50)), "≤ 100 µs", g1.p50-d1.p50 <= 100*time.Microsecond)
 	r.row("latency c=1: gateway added p99", fmt.Sprintf("%.0f µs", us(g1.p99-d1.p99)), "≤ 250 µs", g1.p99-d1.p99 <= 250*time.Microsecond)
+	r.row("latency c=1: gateway over bare proxy p50 / p99", fmt.Sprintf("%.0f / %.0f µs", us(g1.p50-p1.p50), us(g1.p99-p1.p99)), "", true)
+	r.row("latency c=1: CPU per request, gateway / bare proxy", fmt.Sprintf("%.0f / %.0f µs (at c=1 this includes the Go scheduler spinning while idle)", us(g1.cpuPerRequest), us(p1.cpuPerRequest)), "", true)
 
 	// Streaming: time to first byte at concurrency 1, direct ConverseStream vs through the gateway.
 	streamURL := e.anchor.URL() + "/model/" + benchModel + "/converse-stream"
@@ -240,7 +245,7 @@ func (r *report) note(s string) { r.notes = append(r.notes, s) }
 func (r *report) print() {
 	fmt.Println("\ngateway benchmark (gateway and bare proxy on core 0 with GOMAXPROCS=1; vegeta and stand-ins on core 1)")
 	for _, row := range r.rows {
-		fmt.Printf("  %-50s %-44s %-12s %s\n", row[0], row[1], row[2], row[3])
+		fmt.Printf("  %-50s %-62s %-12s %s\n", row[0], row[1], row[2], row[3])
 	}
 	for _, n := range r.notes {
 		fmt.Println("  note:", n)

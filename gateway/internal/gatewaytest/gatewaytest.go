@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/gitplane/gitplane/gateway/config"
 	"github.com/gitplane/gitplane/gateway/server"
+	"github.com/gitplane/gitplane/gateway/usage"
 )
 
 // Gateway is a running gateway.
@@ -176,6 +178,8 @@ const (
 	ChildEnv      = "GITPLANE_GATEWAY_CHILD_CONFIG"
 	ChildLogEnv   = "GITPLANE_GATEWAY_CHILD_LOG"
 	ChildProxyEnv = "GITPLANE_GATEWAY_CHILD_PROXY"
+	// ChildProfileEnv, when set, is where a gateway child writes a CPU profile.
+	ChildProfileEnv = "GITPLANE_GATEWAY_CHILD_CPUPROFILE"
 )
 
 // RunChildIfAsked serves the gateway of $GITPLANE_GATEWAY_CHILD_CONFIG (or
@@ -204,7 +208,9 @@ func RunChildIfAsked() bool {
 		}
 		out = f
 	}
-	log := slog.New(slog.NewJSONHandler(out, nil))
+	lw := usage.NewLineWriter(out, 100*time.Millisecond) // as the gateway verb does
+	defer lw.Close()
+	log := slog.New(slog.NewJSONHandler(lw, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 	if err != nil {
@@ -217,9 +223,17 @@ func RunChildIfAsked() bool {
 		fmt.Fprintln(os.Stderr, err1, err2)
 		os.Exit(2)
 	}
+	if p := os.Getenv(ChildProfileEnv); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	fmt.Printf("LISTEN %s %s\n", apiLn.Addr(), adminLn.Addr())
 	go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); cancel() }()
-	if err := srv.Serve(ctx, apiLn, adminLn); err != nil {
+	err = srv.Serve(ctx, apiLn, adminLn)
+	pprof.StopCPUProfile()
+	_ = lw.Close()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

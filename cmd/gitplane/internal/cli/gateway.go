@@ -5,12 +5,18 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gitplane/gitplane/gateway/config"
 	"github.com/gitplane/gitplane/gateway/server"
+	"github.com/gitplane/gitplane/gateway/usage"
 )
+
+// accessLogFlush is how long access-log lines may wait to be written
+// together (one write per batch, not per request).
+const accessLogFlush = 100 * time.Millisecond
 
 func newGatewayCommand() *cobra.Command {
 	var configPath string
@@ -33,7 +39,9 @@ request to stdout and drains on SIGTERM.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
-			log := slog.New(slog.NewJSONHandler(cmd.OutOrStdout(), nil))
+			out := usage.NewLineWriter(cmd.OutOrStdout(), accessLogFlush)
+			defer out.Close()
+			log := slog.New(slog.NewJSONHandler(out, nil))
 			srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 			if err != nil {
 				return err
