@@ -155,6 +155,7 @@ run_gateway() {
   echo ">> the model server is gone (a spot interruption): llama-3-8b falls back to claude-sonnet"
   kill $model; wait $model 2>/dev/null || true
   chat team-other llama-3-8b | jq -c '{model, content: .choices[0].message.content}' | sed 's/^/   /'
+  sleep 0.3 # the gateway writes its access log in batches, every 100 ms
   echo ">> the access log: one JSON line per request, no prompt or completion text (one line per caller, model, route and status here):"
   jq -sc 'map(select(.caller != null)) | unique_by([.caller, .model, .route, .status]) | .[] |
     {caller, model, route, status, input_tokens, output_tokens, cost_usd, ttft_ms, latency_ms}' <$dir/access.log | sed 's/^/   /'
