@@ -29,7 +29,7 @@ LDFLAGS      := -s -w -X github.com/gitplane/gitplane/render/version.Version=$(V
 IMAGE_DIR    := $(CACHE)/image
 IMAGE_ARCH   ?= $(shell go env GOARCH)
 
-.PHONY: all build image test vet unit bench demo demo-down controlplane redis crds clean help
+.PHONY: all build image test vet unit bench demo demo-gateway demo-down FORCE controlplane redis crds clean help
 
 all: build
 
@@ -50,7 +50,8 @@ image: ## build the OCI image (static binary, CA certificates, user 65532) into 
 
 controlplane: $(BIN)/etcd $(BIN)/kube-apiserver crds ## install etcd, build kube-apiserver, fetch CRDs
 
-# The gateway's rate-limit tests share a real redis-server between processes.
+# The gateway's rate-limit tests share a real redis-server between two
+# gateway processes (gateway/internal/redistest finds it on PATH).
 redis: $(BIN)/redis-server ## install redis-server (Debian) for the gateway tests
 
 $(BIN)/redis-server:
@@ -108,8 +109,16 @@ unit: ## fast tests only (no control plane)
 bench: controlplane build ## run the benchmarks and print figures
 	GITPLANE_BIN=$(BIN)/gitplane go test -run '^$$' -bench . -benchmem -benchtime=1x -timeout 60m ./...
 
-demo: controlplane build ## start the local control plane and run gitplane against examples/
+demo: controlplane redis build $(BIN)/gatewaydemo ## start the local control plane, run gitplane against examples/, then the AI gateway
 	@.ci/demo.sh up
+
+demo-gateway: redis build $(BIN)/gatewaydemo ## only the AI gateway part of the demo (no control plane)
+	@.ci/demo.sh gateway
+
+$(BIN)/gatewaydemo: FORCE
+	go build -o $@ ./.ci/gatewaydemo
+
+FORCE:
 
 demo-down: ## stop what demo started
 	@.ci/demo.sh down

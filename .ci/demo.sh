@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo / make demo-down: run gitplane against a throwaway Git repo made
-# from examples/, on the local control plane (reused when already running).
+# from examples/, on the local control plane (reused when already running),
+# then the AI gateway on the rendered config (`.ci/demo.sh gateway` alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEMO=.demo
@@ -100,8 +101,72 @@ wait_synced() {
   echo "serve did not sync $1 in 60s; see $DEMO/serve.log" >&2; tail -20 $DEMO/serve.log >&2; exit 1
 }
 
+# run_gateway starts `gitplane gateway` on the config rendered from
+# examples/specs (staging), pointed at local stand-ins: Bedrock and SageMaker
+# (gateway/provider/awsfake, SigV4 checked), a model server, and a real
+# redis-server with a password. It shows a completion, a stream, a 401, a
+# 403, a 429, a fallback, the access log and the metrics.
+run_gateway() {
+  local gp=$BIN/gitplane gd=$BIN/gatewaydemo dir=$DEMO/gateway
+  local api=http://127.0.0.1:18180 metrics=http://127.0.0.1:18190
+  local pids=()
+  rm -rf $dir; mkdir -p $dir
+  stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+  trap stop_all EXIT
+  echo ">> the AI gateway: gitplane gateway on the config rendered from examples/specs (staging)"
+  head -c 18 /dev/urandom | base64 | tr -d '+/=\n' > $dir/redis-password
+  redis-server --port 18184 --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --requirepass "$(cat $dir/redis-password)" >$dir/redis.log 2>&1 &
+  pids+=($!)
+  $gd config --specs examples/specs --env staging --out $dir --redis-password-file $dir/redis-password
+  $gd aws >$dir/aws.log 2>&1 & pids+=($!)
+  $gd model >$dir/model.log 2>&1 & local model=$!; pids+=($model)
+  (set -a; . $dir/aws.env; exec $gp gateway --config $dir/config.yaml) >$dir/access.log 2>$dir/gateway.err &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -fsS $metrics/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS $metrics/readyz >/dev/null || { cat $dir/gateway.err $dir/access.log >&2; exit 1; }
+  echo "   stand-ins: $(cat $dir/aws.log) · $(cat $dir/model.log); redis-server 127.0.0.1:18184 (password from a file)"
+  key() { cat $dir/keys/$1; }
+  chat() { # caller model [extra JSON fields]
+    curl -sS $api/v1/chat/completions -H "Authorization: Bearer $(key $1)" -H 'Content-Type: application/json' \
+      -d "{\"model\": \"$2\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]${3:+, $3}}" "${@:4}"
+  }
+  echo ">> team-search → claude-sonnet (Bedrock Converse, SigV4): a completion"
+  chat team-search claude-sonnet | jq -c '{model, content: .choices[0].message.content, usage}' | sed 's/^/   /'
+  echo ">> team-other (not listed: all routes) → llama-3-8b (the Model), streamed with usage"
+  chat team-other llama-3-8b '"stream": true, "stream_options": {"include_usage": true}' -N | sed -n 's/^data: //p' |
+    grep -v '^\[DONE\]' | jq -rc 'if .choices == [] then "(usage chunk) \(.usage)" else "chunk \(.choices[0].delta | tostring)" end' | sed 's/^/   /'
+  echo ">> team-fraud → fraud-scorer (SageMaker InvokeEndpoint)"
+  chat team-fraud fraud-scorer | jq -c '{model, content: .choices[0].message.content}' | sed 's/^/   /'
+  echo ">> a wrong key: 401"
+  curl -sS -o /dev/stderr -w '   HTTP %{http_code}\n' $api/v1/chat/completions -H 'Authorization: Bearer sk-wrong' \
+    -d '{"model": "claude-sonnet", "messages": []}' 2> >(jq -c .error | sed 's/^/   /')
+  sleep 0.1
+  echo ">> team-fraud → claude-sonnet (not in its routes): 403"
+  chat team-fraud claude-sonnet | jq -c .error | sed 's/^/   /'
+  echo ">> team-search asks for 500000 tokens; its limit is 400000 tokens/min: 429 at once"
+  chat team-search claude-sonnet '"max_tokens": 500000' | jq -c .error | sed 's/^/   /'
+  echo ">> team-search sends 40 requests at once; 300/min with a burst of 30 (counted in Redis): 429s with Retry-After"
+  # the loop runs in the pipeline's subshell: sort ends when the last curl does
+  for i in $(seq 1 40); do chat team-search claude-sonnet '' -D $dir/burst.$i -o /dev/null -w '%{http_code}\n' & done |
+    sort | uniq -c | sed 's/^ */   /'
+  grep -ilE '^HTTP/1.1 429' $dir/burst.* | head -1 | xargs grep -iE '^(HTTP|retry-after|x-ratelimit-(limit|remaining|reset)-requests)' |
+    tr -d '\r' | sed 's/^/   /'
+  echo ">> the model server is gone (a spot interruption): llama-3-8b falls back to claude-sonnet"
+  kill $model; wait $model 2>/dev/null || true
+  chat team-other llama-3-8b | jq -c '{model, content: .choices[0].message.content}' | sed 's/^/   /'
+  sleep 0.3 # the gateway writes its access log in batches, every 100 ms
+  echo ">> the access log: one JSON line per request, no prompt or completion text (one line per caller, model, route and status here):"
+  jq -sc 'map(select(.caller != null)) | unique_by([.caller, .model, .route, .status]) | .[] |
+    {caller, model, route, status, input_tokens, output_tokens, cost_usd, ttft_ms, latency_ms}' <$dir/access.log | sed 's/^/   /'
+  echo ">> metrics ($metrics/metrics):"
+  curl -fsS $metrics/metrics | grep -E '^gitplane_gateway_(requests_total|tokens_total|fallbacks_total|cost_usd_total|rate_limited_total)' | sed 's/^/   /'
+  stop_all; trap - EXIT
+}
+
 case "${1:-up}" in
-  up) up_controlplane; make_repo; run_gitplane; run_serve ;;
+  up) up_controlplane; make_repo; run_gitplane; run_serve; run_gateway ;;
+  gateway) run_gateway ;;
   down)
     if running; then
       pid=$(cat $PIDFILE); kill "$pid"
@@ -111,5 +176,5 @@ case "${1:-up}" in
       echo ">> no demo control plane running"
     fi
     rm -f $PIDFILE ;;
-  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|gateway|down" >&2; exit 2 ;;
 esac

@@ -2,7 +2,7 @@
 // (make image): the static binary given, CA certificates, user 65532, into
 // an OCI layout directory and an OCI archive next to it.
 //
-//	go run ./.ci/image --binary .cache/image/gitplane-linux-amd64 --version v0.3.0 --out .cache/image
+//	go run ./cmd/imagebuild --binary .cache/image/gitplane-linux-amd64 --version v0.3.0 --out .cache/image
 package main
 
 import (

@@ -67,8 +67,8 @@ func Build(opts Options) (v1.Image, error) {
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
 	img, err = mutate.Append(img,
-		mutate.Addendum{Layer: base, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "gitplane base: users, CA certificates", Comment: "internal/image"}},
-		mutate.Addendum{Layer: app, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "gitplane " + opts.Version, Comment: "internal/image"}})
+		mutate.Addendum{Layer: base, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "gitplane base: users, CA certificates", Comment: "cmd/imagebuild"}},
+		mutate.Addendum{Layer: app, History: v1.History{Created: v1.Time{Time: created}, CreatedBy: "gitplane " + opts.Version, Comment: "cmd/imagebuild"}})
 	if err != nil {
 		return nil, fmt.Errorf("appending layers: %w", err)
 	}
