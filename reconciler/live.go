@@ -79,7 +79,11 @@ func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.G
 		// The watch cache is usually milliseconds behind: ask it again
 		// briefly before paying for a consistent list.
 		for try := 0; err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) && try < 5; try++ {
-			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(20 * time.Millisecond):
+			}
 			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
 		}
 		if err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) {
