@@ -56,9 +56,15 @@ func TestGolden(t *testing.T) {
 
 // TestDeterministic renders twice, with fresh renderers, and compares bytes.
 func TestDeterministic(t *testing.T) {
-	a, _ := render.YAML(renderExamples(t, "prod").Objects)
-	b, _ := render.YAML(renderExamples(t, "prod").Objects)
-	if !bytes.Equal(a, b) {
+	a, err := render.YAML(renderExamples(t, "prod").Objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := render.YAML(renderExamples(t, "prod").Objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Fatalf("two renders differ:\n%s", firstDiff(a, b))
 	}
 }
