@@ -15,11 +15,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
+
+	"github.com/gitplane/gitplane/render"
 )
 
-// LabelEnvironment selects the objects gitplane rendered for an Environment
-// (render puts it on every object).
-const LabelEnvironment = "gitplane.dev/environment"
+// LabelEnvironment is the label render puts on every object with the
+// Environment it belongs to; the engine lists and owns objects by it.
+const LabelEnvironment = render.LabelEnvironment
 
 // resource returns the client for the Ref's kind and namespace. A kind the
 // server does not serve yields a meta.NoKindMatchError.

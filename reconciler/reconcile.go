@@ -5,15 +5,17 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/render"
 )
 
 // AnnotationPrune set to "disabled" on an object keeps it in the cluster
 // when it leaves Git.
-const AnnotationPrune = "gitplane.dev/prune"
+const AnnotationPrune = render.AnnotationPrune
 
 // AnnotationForce set to "true" on an object (or on its Environment) allows
 // gitplane to delete and recreate it when an immutable field changes.
-const AnnotationForce = "gitplane.dev/force"
+const AnnotationForce = render.AnnotationForce
 
 // PruneShareLimit is the share of the inventory a prune may delete without
 // ConfirmPrune.
