@@ -192,6 +192,27 @@ func TestSageMakerErrorsThroughSDK(t *testing.T) {
 	if _, err := c.InvokeEndpoint(context.Background(), in); !errors.As(err, &invalid) {
 		t.Errorf("got %v, want ValidationError", err)
 	}
+	// Under heavy load the SDK's stream reader was once seen to report its
+	// own connection's close instead of the exception frame that preceded
+	// it (1 run in many on a loaded 2-core machine, never in 200 quiet
+	// runs): a read error of the connection is asked again, at most 3
+	// times; any other answer must be the exception.
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = sageMakerStreamError(t, fake, c); err == nil || !strings.Contains(err.Error(), "use of closed network connection") {
+			break
+		}
+	}
+	var streamErr *smtypes.ModelStreamError
+	if !errors.As(err, &streamErr) || aws.ToString(streamErr.ErrorCode_) != "StreamBroken" {
+		t.Errorf("mid-stream: got %v, want ModelStreamError StreamBroken", err)
+	}
+}
+
+// sageMakerStreamError streams a reply that breaks after one part and
+// returns the stream's error.
+func sageMakerStreamError(t *testing.T, fake *awsfake.SageMaker, c *sagemakerruntime.Client) error {
+	t.Helper()
 	fake.Enqueue(awsfake.Reply{Events: []awsfake.Event{{Type: "PayloadPart", Payload: []byte("data: {}\n\n")},
 		awsfake.ModelStreamError("StreamBroken", "broken")}})
 	out, err := c.InvokeEndpointWithResponseStream(context.Background(), &sagemakerruntime.InvokeEndpointWithResponseStreamInput{
@@ -201,10 +222,7 @@ func TestSageMakerErrorsThroughSDK(t *testing.T) {
 	}
 	for range out.GetStream().Events() {
 	}
-	var streamErr *smtypes.ModelStreamError
-	if err := out.GetStream().Err(); !errors.As(err, &streamErr) || aws.ToString(streamErr.ErrorCode_) != "StreamBroken" {
-		t.Errorf("mid-stream: got %v, want ModelStreamError StreamBroken", err)
-	}
+	return out.GetStream().Err()
 }
 
 func TestListenerOption(t *testing.T) {
