@@ -10,23 +10,9 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
-)
 
-// lolYAML is the classic alias bomb as an overlay resource: about 600
-// bytes naming 9^9 strings.
-const lolYAML = `apiVersion: v1
-kind: ConfigMap
-metadata: {name: lol, namespace: models}
-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-`
+	"github.com/gitplane/gitplane/render"
+)
 
 // BenchmarkValidateUntrusted runs `gitplane validate` in a fresh process
 // on repositories made to exhaust it, which it refuses, and on the largest
@@ -34,7 +20,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 func BenchmarkValidateUntrusted(b *testing.B) {
 	examples := examplesFS(b)
 	bomb := cloneFS(examples)
-	bomb["overlays/prod/lol.txt"] = &fstest.MapFile{Data: []byte(lolYAML)}
+	bomb["overlays/prod/lol.txt"] = &fstest.MapFile{Data: []byte(render.BillionLaughs)}
 	bomb["overlays/prod/kustomization.yaml"] = &fstest.MapFile{Data: []byte("resources: [lol.txt]\n")}
 	big := cloneFS(examples)
 	big["models/big.yaml"] = &fstest.MapFile{Data: []byte("# " + strings.Repeat("x", 50<<20) + "\n")}

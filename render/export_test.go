@@ -11,3 +11,6 @@ func (w *yamlWriter) Write(obj map[string]any) ([]byte, bool, error) { return w.
 
 // YAMLKeyLess is yamlKeyLess.
 var YAMLKeyLess = yamlKeyLess
+
+// BillionLaughs is the alias-bomb ConfigMap of the limit tests.
+const BillionLaughs = billionLaughs
