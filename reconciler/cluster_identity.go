@@ -59,22 +59,14 @@ func (e *Engine) checkCluster(ctx context.Context, env string, want Cluster, rec
 	if want == (Cluster{}) {
 		return nil
 	}
-	ri := e.client.Resource(configMaps).Namespace(InventoryNamespace)
-	cm, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.Unstructured, error) {
-		return ri.Get(ctx, ClusterRecordName, metav1.GetOptions{})
-	})
-	if apierrors.IsNotFound(err) {
-		if !record {
-			return nil
-		}
+	got, by, ok, err := e.readClusterRecord(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !ok && record:
 		return e.recordCluster(ctx, env, want)
-	}
-	if err != nil {
-		return fmt.Errorf("reading the cluster record %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
-	}
-	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-	if got := (Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}); got != want {
-		return &ClusterMismatchError{Environment: env, Want: want, Recorded: got, RecordedBy: data["recordedBy"]}
+	case ok && got != want:
+		return &ClusterMismatchError{Environment: env, Want: want, Recorded: got, RecordedBy: by}
 	}
 	return nil
 }
@@ -106,15 +98,22 @@ func (e *Engine) recordCluster(ctx context.Context, env string, c Cluster) error
 // RecordedCluster returns the cluster the API server was recorded as by
 // the first sync that wrote to it; ok is false when none has.
 func (e *Engine) RecordedCluster(ctx context.Context) (c Cluster, ok bool, err error) {
+	c, _, ok, err = e.readClusterRecord(ctx)
+	return c, ok, err
+}
+
+// readClusterRecord reads the cluster record and the Environment that
+// wrote it; ok is false when there is none.
+func (e *Engine) readClusterRecord(ctx context.Context) (c Cluster, recordedBy string, ok bool, err error) {
 	cm, err := withRetry(ctx, e.opts.Backoff, func(ctx context.Context) (*unstructured.Unstructured, error) {
 		return e.client.Resource(configMaps).Namespace(InventoryNamespace).Get(ctx, ClusterRecordName, metav1.GetOptions{})
 	})
 	if apierrors.IsNotFound(err) {
-		return Cluster{}, false, nil
+		return Cluster{}, "", false, nil
 	}
 	if err != nil {
-		return Cluster{}, false, fmt.Errorf("reading the cluster record %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
+		return Cluster{}, "", false, fmt.Errorf("reading the cluster record %s/%s: %w", InventoryNamespace, ClusterRecordName, err)
 	}
 	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
-	return Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}, true, nil
+	return Cluster{Name: data["name"], Region: data["region"], AccountID: data["accountId"]}, data["recordedBy"], true, nil
 }
