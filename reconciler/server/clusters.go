@@ -5,16 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gitplane/gitplane/reconciler"
-	"github.com/gitplane/gitplane/schema"
 )
-
-// Cluster identifies a cluster as an Environment names it (EKS name,
-// region, account); connections are kept per Cluster, not per Environment
-// name. It is the engine's type, which also checks the API server is it.
-type Cluster = reconciler.Cluster
-
-// ClusterOf is the cluster env names.
-func ClusterOf(env *schema.Environment) Cluster { return reconciler.ClusterOf(env) }
 
 // engineFor returns the Engine of an Environment's cluster: from
 // Options.EngineFor with the Environment as the default branch lists it
@@ -31,7 +22,7 @@ func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
 	}
 	e, err := s.opts.EngineFor(ctx, env)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, ClusterOf(env), err)
+		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, reconciler.ClusterOf(env), err)
 	}
 	return e, nil
 }

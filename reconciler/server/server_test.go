@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitplane/gitplane/reconciler"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -162,7 +163,7 @@ func TestEngineFollowsDefaultBranch(t *testing.T) {
 		return func(_ context.Context, env *schema.Environment) (server.Engine, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			asked = append(asked, env.Metadata.Name+"@"+server.ClusterOf(env).String())
+			asked = append(asked, env.Metadata.Name+"@"+reconciler.ClusterOf(env).String())
 			return e, nil
 		}
 	}})

@@ -26,7 +26,7 @@ type serveEngines struct {
 	inCluster bool // single is the cluster serve runs in
 	aws       *gpaws.Checker
 	mu        sync.Mutex
-	byCluster map[server.Cluster]*reconciler.Engine
+	byCluster map[reconciler.Cluster]*reconciler.Engine
 	all       []*reconciler.Engine
 }
 
@@ -70,7 +70,7 @@ func (s *serveEngines) servedCluster(ctx context.Context, flag string, log *slog
 
 // newEKSEngines connects to EKS clusters through chk.
 func newEKSEngines(chk *gpaws.Checker) *serveEngines {
-	return &serveEngines{aws: chk, byCluster: map[server.Cluster]*reconciler.Engine{}}
+	return &serveEngines{aws: chk, byCluster: map[reconciler.Cluster]*reconciler.Engine{}}
 }
 
 // connect returns the Engine on the EKS cluster an Environment names,
@@ -78,7 +78,7 @@ func newEKSEngines(chk *gpaws.Checker) *serveEngines {
 func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*reconciler.Engine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := server.ClusterOf(env)
+	key := reconciler.ClusterOf(env)
 	if e, ok := s.byCluster[key]; ok {
 		return e, nil
 	}
