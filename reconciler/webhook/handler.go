@@ -68,7 +68,7 @@ func New(ctx context.Context, opts Options) (*Handler, error) {
 	if opts.Receiver == nil {
 		return nil, errors.New("webhook: a Receiver is required")
 	}
-	if owner, name, ok := strings.Cut(opts.Repository, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+	if !IsRepositoryName(opts.Repository) {
 		return nil, fmt.Errorf("webhook: the followed repository must be owner/name, not %q", opts.Repository)
 	}
 	if opts.ReadTimeout <= 0 {
@@ -173,6 +173,13 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) ([]byte, int, e
 		return nil, http.StatusUnauthorized, fmt.Errorf("signature check: %w", err)
 	}
 	return payload, 0, nil
+}
+
+// IsRepositoryName reports whether name is a GitHub owner/name, the form
+// Options.Repository takes.
+func IsRepositoryName(name string) bool {
+	owner, repo, ok := strings.Cut(name, "/")
+	return ok && owner != "" && repo != "" && !strings.Contains(repo, "/")
 }
 
 // accept parses a verified payload and queues the event it carries.

@@ -23,6 +23,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/source"
+	"github.com/gitplane/gitplane/reconciler/webhook"
 )
 
 type serveFlags struct {
@@ -135,7 +136,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 		PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}
 	if f.webhookSecret != "" {
-		if owner, name, ok := strings.Cut(repoName, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		if !webhook.IsRepositoryName(repoName) {
 			return fmt.Errorf("--webhook-secret-file: webhooks are acted on only for the followed GitHub repository, which cannot be told from --repo %q; set --github-repo owner/name", f.repo)
 		}
 		if opts.WebhookSecret, err = readSecretFile(f.webhookSecret); err != nil {
