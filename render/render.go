@@ -106,14 +106,7 @@ const (
 func (r *Renderer) checkUnits(env *schema.Environment, units []*unit) error {
 	least := 0
 	for _, u := range units {
-		switch {
-		case strings.HasPrefix(u.what, "Model "):
-			least += minModelObjects
-		case strings.HasPrefix(u.what, "Gateway "):
-			least += minGatewayObjects
-		default:
-			least++
-		}
+		least += u.minObjects
 	}
 	if max := r.limits.MaxObjectsPerEnvironment; least > max {
 		return fmt.Errorf("Environment %s renders at least %d objects (%d specs), more than the limit of %d", env.Metadata.Name, least, len(units), max)
@@ -208,7 +201,7 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		}
 		in := gatewayInput{Gateway: g, Env: env, Served: servedModels(models, g), Image: DefaultGatewayImage()}
 		units = append(units, &unit{source: g.Source.File, what: "Gateway " + g.Metadata.Namespace + "/" + g.Metadata.Name,
-			env: name, deps: []schema.Spec{g, env}, extra: in.extra(), policy: policies(g, env), build: func() ([]M, error) { return gatewayObjects(in) }})
+			env: name, deps: []schema.Spec{g, env}, extra: in.extra(), policy: policies(g, env), minObjects: minGatewayObjects, build: func() ([]M, error) { return gatewayObjects(in) }})
 	}
 	for _, m := range repo.Models {
 		if !schema.InEnvironment(m.Spec.Environments, name) {
@@ -222,14 +215,14 @@ func planUnits(repo *schema.Repo, env *schema.Environment) []*unit {
 		slices.Sort(c)
 		in := modelInput{Model: m, Env: env, Callers: c}
 		units = append(units, &unit{source: m.Source.File, what: "Model " + m.Metadata.Namespace + "/" + m.Metadata.Name,
-			env: name, deps: []schema.Spec{m, env}, extra: c, policy: policies(m, env), build: func() ([]M, error) { return modelObjects(in) }})
+			env: name, deps: []schema.Spec{m, env}, extra: c, policy: policies(m, env), minObjects: minModelObjects, build: func() ([]M, error) { return modelObjects(in) }})
 	}
 	slices.Sort(namespaces)
 	slices.Sort(publicHosts)
 	ein := envInput{Env: env, Namespaces: namespaces, PublicHosts: publicHosts}
 	extra := append(append(slices.Clone(namespaces), "|"), publicHosts...)
 	envUnit := &unit{source: env.Source.File, what: "Environment " + name, env: name, deps: []schema.Spec{env},
-		extra: extra, policy: policies(nil, env), build: func() ([]M, error) { return environmentObjects(ein), nil }}
+		extra: extra, policy: policies(nil, env), minObjects: 1, build: func() ([]M, error) { return environmentObjects(ein), nil }}
 	return append([]*unit{envUnit}, units...)
 }
 

@@ -24,7 +24,10 @@ type unit struct {
 	deps   []schema.Spec     // the specs the objects are built from
 	extra  []string          // anything else they depend on (callers, hosts, ...)
 	policy map[string]string // per-object policies stamped on every object (see policies)
-	build  func() ([]M, error)
+	// minObjects is how many objects build returns at the least, known
+	// before building (see Renderer.checkUnits).
+	minObjects int
+	build      func() ([]M, error)
 }
 
 // key is the unit's cache key: a hash of its inputs. Specs read by schema
