@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func TestModelSecurityContext(t *testing.T) {
 		d := find(t, res.Objects, "Deployment", c.ns, c.name)
 		containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 		got := containers[0].(map[string]any)["securityContext"]
-		if !equalJSON(got, c.want) {
+		if !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s securityContext = %v, want %v", c.name, got, c.want)
 		}
 	}
@@ -158,32 +159,4 @@ func TestModelSecurityContext(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalJSON(a, b any) bool {
-	switch a := a.(type) {
-	case map[string]any:
-		bm, ok := b.(map[string]any)
-		if !ok || len(a) != len(bm) {
-			return false
-		}
-		for k, v := range a {
-			if !equalJSON(v, bm[k]) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		bs, ok := b.([]any)
-		if !ok || len(a) != len(bs) {
-			return false
-		}
-		for i := range a {
-			if !equalJSON(a[i], bs[i]) {
-				return false
-			}
-		}
-		return true
-	}
-	return a == b
 }
