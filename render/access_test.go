@@ -2,8 +2,6 @@ package render_test
 
 import (
 	"context"
-	"io/fs"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,28 +13,17 @@ import (
 	"github.com/gitplane/gitplane/render"
 )
 
-// examplesWith copies examples/specs into memory and rewrites files by
+// examplesWith is the examples in memory with files rewritten by
 // replacing old with new once.
 func examplesWith(t *testing.T, edits map[string][2]string) fstest.MapFS {
 	t.Helper()
-	fsys := fstest.MapFS{}
-	src := os.DirFS(examples)
-	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	fsys := examplesFS(t)
+	for p, e := range edits {
+		data := string(fsys[p].Data)
+		if !strings.Contains(data, e[0]) {
+			t.Fatalf("%q not in %s", e[0], p)
 		}
-		data, err := fs.ReadFile(src, p)
-		if e, ok := edits[p]; ok {
-			if !strings.Contains(string(data), e[0]) {
-				t.Fatalf("%q not in %s", e[0], p)
-			}
-			data = []byte(strings.Replace(string(data), e[0], e[1], 1))
-		}
-		fsys[p] = &fstest.MapFile{Data: data}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+		fsys[p] = &fstest.MapFile{Data: []byte(strings.Replace(data, e[0], e[1], 1))}
 	}
 	return fsys
 }

@@ -51,7 +51,9 @@ func BenchmarkValidateUntrusted(b *testing.B) {
 	}
 }
 
-func examplesFS(b *testing.B) fstest.MapFS {
+// examplesFS is examples/specs in memory.
+func examplesFS(tb testing.TB) fstest.MapFS {
+	tb.Helper()
 	out := fstest.MapFS{}
 	src := os.DirFS("../examples/specs")
 	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
@@ -63,7 +65,7 @@ func examplesFS(b *testing.B) fstest.MapFS {
 		return err
 	})
 	if err != nil {
-		b.Fatal(fmt.Errorf("reading the examples: %w", err))
+		tb.Fatal(fmt.Errorf("reading the examples: %w", err))
 	}
 	return out
 }
