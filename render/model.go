@@ -30,7 +30,7 @@ func modelObjects(in modelInput) ([]M, error) {
 	if err != nil {
 		return nil, err
 	}
-	types := gpu.Candidates(gpu.Types(), req, float64(env.Spec.Nodes.MaxPriceMultiple))
+	types := schema.InstanceTypes(req, env)
 	pools := nodePools(in, req, types)
 	objs := []M{
 		serviceAccount(&m.Metadata, "model", m.Spec.IAM.RoleARN),

@@ -230,6 +230,13 @@ func targetEnvironments(src *Source, names []string, envs map[string]*Environmen
 	return out
 }
 
+// InstanceTypes are the embedded catalog's instance types a replica
+// needing req may run on in env (cheapest first): what the Model's
+// NodePools allow, bounded by spec.nodes.maxPriceMultiple.
+func InstanceTypes(req gpu.Request, env *Environment) []gpu.InstanceType {
+	return gpu.Candidates(gpu.Types(), req, float64(env.Spec.Nodes.MaxPriceMultiple))
+}
+
 // NominalGPUGB reads a GPU memory quantity as the size GPUs are sold with:
 // binary suffixes count GiB as GB, so 24Gi and 24G both mean a 24 GB GPU.
 func NominalGPUGB(q resource.Quantity) float64 {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/gitplane/gitplane/schema"
-	"github.com/gitplane/gitplane/schema/gpu"
 )
 
 // compareModel summarises a Model: image, GPU and instance families,
@@ -21,7 +20,7 @@ func compareModel(base, head *schema.Model, benv, henv *schema.Environment) Spec
 		h, henv = b, benv
 	}
 	c.imageFact(b.Spec.Image, h.Spec.Image)
-	c.fact("GPU", gpuText(b.Spec.Resources), gpuText(h.Spec.Resources))
+	c.fact("GPU", gpuText(b.Spec.Resources, benv), gpuText(h.Spec.Resources, henv))
 	c.fact("capacity", b.EffectiveCapacity(benv), h.EffectiveCapacity(henv))
 	c.fact("replicas", replicasText(b.EffectiveReplicas(benv)), replicasText(h.EffectiveReplicas(henv)))
 	c.fact("exposure", exposureText(b.Spec.Expose, benv), exposureText(h.Spec.Expose, henv))
@@ -65,8 +64,8 @@ func splitImage(image string) (repo, tag string) {
 }
 
 // gpuText is "24Gi ×1 (g5, g6, g6e)", "t4 16G ×1 (g4dn)" or "none (CPU)".
-// The families are those of the instance types one replica fits on.
-func gpuText(r schema.ModelResources) string {
+// The families are those of the instance types the NodePools allow.
+func gpuText(r schema.ModelResources, env *schema.Environment) string {
 	if r.GPU == nil {
 		return "none (CPU)"
 	}
@@ -79,7 +78,7 @@ func gpuText(r schema.ModelResources) string {
 		return what
 	}
 	var families []string
-	for _, t := range gpu.Match(req) {
+	for _, t := range schema.InstanceTypes(req, env) {
 		if !slices.Contains(families, t.Family) {
 			families = append(families, t.Family)
 		}

@@ -80,22 +80,22 @@ func TestCompareSpecs(t *testing.T) {
 	}{
 		{"no change", base, []string{
 			"Environment dev unchanged: cluster c (us-east-1); ingress internet-facing *.example.com",
-			"Model models/llama unchanged: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
+			"Model models/llama unchanged: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
 			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none",
 		}},
 		{"image and replicas", with("llama.yaml", "image: vllm:v0.6.3\n", "image: vllm:v0.7.0\n  capacity: on-demand\n  args: [--x]\n"), []string{
 			"Environment dev unchanged: cluster c (us-east-1); ingress internet-facing *.example.com",
-			"Model models/llama changed: image vllm v0.6.3 → v0.7.0; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback → on-demand; replicas 1–3; exposure public at llama.example.com/; also changed: args",
+			"Model models/llama changed: image vllm v0.6.3 → v0.7.0; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback → on-demand; replicas 1–3; exposure public at llama.example.com/; also changed: args",
 			"Gateway ai-gateway/ai unchanged: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none",
 		}[1:2]},
 		{"replicas", with("llama.yaml", "replicas: {min: 1, max: 3}", "replicas: {min: 2, max: 4}"), []string{
-			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3 → 2–4; exposure public at llama.example.com/",
+			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback; replicas 1–3 → 2–4; exposure public at llama.example.com/",
 		}},
 		{"GPU type and exposure", with("llama.yaml", "resources: {gpu: {memory: 24Gi}", "resources: {gpu: {memory: 16G, type: t4, count: 1}"), []string{
-			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5) → t4 16G ×1 (g4dn); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
+			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e) → t4 16G ×1 (g4dn); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
 		}},
 		{"internal exposure", with("llama.yaml", "expose: {host: llama, visibility: public}", "expose: {host: llama, path: /v1}"), []string{
-			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/ → internal at llama.example.com/v1",
+			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/ → internal at llama.example.com/v1",
 		}},
 		{"routes", with("gw.yaml", "  - {name: fraud, sagemaker: {endpointName: fraud-v7}}\n",
 			"  - {name: fraud, sagemaker: {endpointName: fraud-v8}}\n  - {name: llama, model: {name: llama}}\n  - {name: titan, bedrock: {modelId: amazon.titan, region: us-west-2}}\n"), []string{
@@ -105,18 +105,18 @@ func TestCompareSpecs(t *testing.T) {
 			"Gateway ai-gateway/ai changed: routes −claude (was bedrock anthropic.claude); access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com; rate limit none → 100/min (burst 10)",
 		}},
 		{"model removed", with("llama.yaml", "", ""), []string{
-			"Model models/llama removed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
+			"Model models/llama removed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/",
 		}},
 		{"model added", with("cpu.yaml", "", "apiVersion: gitplane.dev/v1alpha1\nkind: Model\nmetadata: {name: embed, namespace: ml}\nspec: {image: e:1, resources: {}}\n"), []string{
 			"Model ml/embed added: image e:1; GPU none (CPU); capacity spot-with-fallback; replicas 1; exposure mesh only",
 		}},
 		{"environment defaults reach models", with("env.yaml", "  nodes:", "  defaults: {capacity: spot}\n  nodes:"), []string{
 			"Environment dev changed: cluster c (us-east-1); ingress internet-facing *.example.com; also changed: defaults",
-			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback → spot; replicas 1–3; exposure public at llama.example.com/",
+			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback → spot; replicas 1–3; exposure public at llama.example.com/",
 		}},
 		{"environment domain", with("env.yaml", "domain: example.com", "domain: ml.example.com"), []string{
 			"Environment dev changed: cluster c (us-east-1); ingress internet-facing *.example.com → internet-facing *.ml.example.com",
-			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e, p4d, p5); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/ → public at llama.ml.example.com/",
+			"Model models/llama changed: image vllm:v0.6.3; GPU 24Gi ×1 (g5, g6, g6e); capacity spot-with-fallback; replicas 1–3; exposure public at llama.example.com/ → public at llama.ml.example.com/",
 			"Gateway ai-gateway/ai changed: routes 2 unchanged; access every caller: all routes; image ghcr.io/gitplane/gitplane:dev; replicas 2; exposure public at ai.example.com → public at ai.ml.example.com; rate limit none",
 		}},
 	}
