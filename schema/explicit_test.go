@@ -33,10 +33,7 @@ func TestExplicitValuesAreNotDefaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			files := baseFiles()
 			for _, e := range tt.edits {
-				if !strings.Contains(string(files[e.file]), e.old) {
-					t.Fatalf("edit: %q not in %s", e.old, e.file)
-				}
-				files[e.file] = []byte(strings.Replace(string(files[e.file]), e.old, e.new, 1))
+				editFile(t, files, e.file, e.old, e.new)
 			}
 			wantErrors(t, files, tt.want)
 		})
@@ -59,7 +56,7 @@ func TestModelSpecChecks(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			files := baseFiles()
-			files["models/llama.yaml"] = []byte(strings.Replace(string(files["models/llama.yaml"]), "  image:", tt.add+"  image:", 1))
+			editFile(t, files, "models/llama.yaml", "  image:", tt.add+"  image:")
 			wantErrors(t, files, tt.want)
 		})
 	}
@@ -84,10 +81,7 @@ func TestDuplicateKeysAndRegions(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			files := baseFiles()
-			if !strings.Contains(string(files[tt.file]), tt.old) {
-				t.Fatalf("%q not in %s", tt.old, tt.file)
-			}
-			files[tt.file] = []byte(strings.Replace(string(files[tt.file]), tt.old, tt.new, 1))
+			editFile(t, files, tt.file, tt.old, tt.new)
 			wantErrors(t, files, tt.want)
 		})
 	}
@@ -120,11 +114,18 @@ func TestGatewayCrossFieldChecks(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			files := baseFiles()
-			if !strings.Contains(string(files["gateways/ai.yaml"]), tt.old) {
-				t.Fatalf("%q not in the Gateway", tt.old)
-			}
-			files["gateways/ai.yaml"] = []byte(strings.Replace(string(files["gateways/ai.yaml"]), tt.old, tt.new, 1))
+			editFile(t, files, "gateways/ai.yaml", tt.old, tt.new)
 			wantErrors(t, files, tt.want)
 		})
 	}
+}
+
+// editFile replaces the first old in files[file] with new; old must be
+// there.
+func editFile(t *testing.T, files map[string][]byte, file, old, new string) {
+	t.Helper()
+	if !strings.Contains(string(files[file]), old) {
+		t.Fatalf("edit: %q not in %s", old, file)
+	}
+	files[file] = []byte(strings.Replace(string(files[file]), old, new, 1))
 }
