@@ -23,9 +23,7 @@ type decoder struct {
 }
 
 func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
-	if d.failed != nil {
-		d.failed[path] = true
-	}
+	d.failed[path] = true
 	*d.errs = append(*d.errs, FieldError{File: d.src.File, Line: n.Line, Col: n.Column, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
