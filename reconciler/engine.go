@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -104,6 +105,10 @@ type Engine struct {
 	held    map[string]time.Time // Environments whose Lease this Engine holds, since when
 
 	discoMu sync.Mutex // one discovery refresh at a time (see restMapping)
+
+	// clusterSeen is the cluster the record was last found (or written)
+	// to be: syncs of that cluster do not read the record again.
+	clusterSeen atomic.Pointer[Cluster]
 }
 
 // New returns an Engine for the cluster cfg points at. Client-side rate
