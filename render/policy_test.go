@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/render"
 )
 
@@ -12,7 +12,7 @@ import (
 // on the objects rendered from it (and an Environment's force on all of
 // its objects), with the annotation names the engine reads.
 func TestPoliciesRideOnTheObjects(t *testing.T) {
-	if render.AnnotationForce != reconciler.AnnotationForce || render.AnnotationPrune != reconciler.AnnotationPrune {
+	if render.AnnotationForce != engine.AnnotationForce || render.AnnotationPrune != engine.AnnotationPrune {
 		t.Fatal("render and the engine disagree on the policy annotations")
 	}
 	for _, tt := range []struct {

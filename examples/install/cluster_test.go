@@ -20,7 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/render"
 )
@@ -152,7 +152,7 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 // applies prod's rendered objects.
 func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config) {
 	t.Helper()
-	engine, err := reconciler.New(sa, reconciler.Options{})
+	eng, err := engine.New(sa, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,19 +160,19 @@ func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lctx, release, err := engine.Lock(ctx, "prod")
+	lctx, release, err := eng.Lock(ctx, "prod")
 	if err != nil {
 		t.Fatalf("as gitplane: taking the Lease of prod: %v", err)
 	}
 	defer release()
-	p, err := engine.Plan(lctx, reconciler.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: reconciler.PlanOptions{Prune: true}})
+	p, err := eng.Plan(lctx, engine.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
 	if err != nil {
 		t.Fatalf("as gitplane: planning prod: %v", err)
 	}
 	for _, c := range p.Errors() {
 		t.Errorf("as gitplane: plan of prod: %s", c.Error)
 	}
-	if _, err := engine.Apply(lctx, p, reconciler.ApplyOptions{}); err != nil {
+	if _, err := eng.Apply(lctx, p, engine.ApplyOptions{}); err != nil {
 		t.Errorf("as gitplane: applying prod: %v", err)
 	}
 }

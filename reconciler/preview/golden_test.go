@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -40,7 +40,7 @@ func TestOfflinePreviewGolden(t *testing.T) {
 			"  - name: llama-3-70b\n    bedrock:\n      modelId: meta.llama3-70b-instruct-v1:0\n"},
 		edit{file: "models/llama.yaml"},
 	)
-	in := Input{Base: base, Head: head, HeadSHA: headSHA, FileURL: fileURL, PlanOptions: reconciler.PlanOptions{Prune: true}}
+	in := Input{Base: base, Head: head, HeadSHA: headSHA, FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true}}
 	previews := previewAll(t, in, "prod", "staging")
 	md := Markdown(previews, MarkdownOptions{})
 	golden(t, "offline-change.md", md)

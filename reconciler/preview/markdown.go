@@ -5,7 +5,7 @@ import (
 	"html"
 	"strings"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 // MarkdownOptions say how to write the preview document.
@@ -285,7 +285,7 @@ func (b *mdWriter) writeRisks(risks []Risk) {
 
 // writeDiffs writes each created, configured or deleted object's diff in a
 // collapsible block, those the limits leave out counted in a note.
-func (b *mdWriter) writeDiffs(plan *reconciler.Plan) {
+func (b *mdWriter) writeDiffs(plan *engine.Plan) {
 	n, hidden := 0, 0
 	for i, c := range plan.Changes {
 		if hasDiff(c) {
@@ -309,28 +309,28 @@ func (b *mdWriter) writeDiffs(plan *reconciler.Plan) {
 	}
 }
 
-func hasDiff(c reconciler.Change) bool { return c.Diff != "" && c.Action != reconciler.ActionUnchanged }
+func hasDiff(c engine.Change) bool { return c.Diff != "" && c.Action != engine.ActionUnchanged }
 
 // diffBlock is one object's diff as written in the document.
-func diffBlock(c reconciler.Change) string {
+func diffBlock(c engine.Change) string {
 	return fmt.Sprintf("<details><summary>%s <code>%s</code> %s</summary>\n\n%s\n</details>\n\n",
 		diffIcon(c), html.EscapeString(c.Ref.String()), html.EscapeString(changeNote(c)), fenced("diff", c.Diff))
 }
 
-func diffIcon(c reconciler.Change) string {
+func diffIcon(c engine.Change) string {
 	switch {
 	case c.Blocked != "":
 		return "🛑"
-	case c.Action == reconciler.ActionCreate:
+	case c.Action == engine.ActionCreate:
 		return "➕"
-	case c.Action == reconciler.ActionDelete:
+	case c.Action == engine.ActionDelete:
 		return "➖"
 	}
 	return "✏️"
 }
 
 // changeNote is the action with what qualifies it: "configured (recreate)".
-func changeNote(c reconciler.Change) string {
+func changeNote(c engine.Change) string {
 	var notes []string
 	if c.Drift {
 		notes = append(notes, "drift")

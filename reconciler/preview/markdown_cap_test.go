@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/aws/pricing"
 	"github.com/gitplane/gitplane/reconciler/github"
 )
@@ -13,14 +13,14 @@ import (
 // bigPreview is an Environment with n created objects, n added specs and a
 // cost table of n Models; object i's diff grows with i%7.
 func bigPreview(env string, n int) *EnvPreview {
-	p := &EnvPreview{Env: env, HeadSHA: headSHA, Plan: &reconciler.Plan{Environment: env}, Cost: &pricing.CostChange{}}
+	p := &EnvPreview{Env: env, HeadSHA: headSHA, Plan: &engine.Plan{Environment: env}, Cost: &pricing.CostChange{}}
 	for i := range n {
 		var diff strings.Builder
 		for j := range 20 + 10*(i%7) {
 			fmt.Fprintf(&diff, "+  field%02d: value of object %04d\n", j, i)
 		}
-		p.Plan.Changes = append(p.Plan.Changes, reconciler.Change{Action: reconciler.ActionCreate, Diff: diff.String(),
-			Ref: reconciler.Ref{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "bench", Name: fmt.Sprintf("m-%04d", i)}})
+		p.Plan.Changes = append(p.Plan.Changes, engine.Change{Action: engine.ActionCreate, Diff: diff.String(),
+			Ref: engine.Ref{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "bench", Name: fmt.Sprintf("m-%04d", i)}})
 		p.Specs = append(p.Specs, SpecChange{Kind: "Model", Namespace: "bench", Name: fmt.Sprintf("m-%04d", i), Action: SpecAdded,
 			File: fmt.Sprintf("models/m%04d.yaml", i), Line: 1, Facts: []Fact{{Name: "image", Value: "server:v1", Changed: true}}})
 		p.Cost.Models = append(p.Cost.Models, pricing.ModelChange{})

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -34,8 +34,8 @@ func TestMarkdownText(t *testing.T) {
 // TestMarkdownStatus checks the summary table's status cell for each kind
 // of outcome.
 func TestMarkdownStatus(t *testing.T) {
-	changed := &reconciler.Plan{Changes: []reconciler.Change{{Action: reconciler.ActionConfigure}}}
-	none := &reconciler.Plan{Changes: []reconciler.Change{{Action: reconciler.ActionUnchanged}}}
+	changed := &engine.Plan{Changes: []engine.Change{{Action: engine.ActionConfigure}}}
+	none := &engine.Plan{Changes: []engine.Change{{Action: engine.ActionUnchanged}}}
 	tests := []struct {
 		p    EnvPreview
 		want string
@@ -60,16 +60,16 @@ func TestMarkdownStatus(t *testing.T) {
 // github package cuts it into numbered parts that fit, every part with
 // balanced diff fences and <details> blocks.
 func TestMarkdownSplits(t *testing.T) {
-	var changes []reconciler.Change
+	var changes []engine.Change
 	for i := range 300 {
 		var diff strings.Builder
 		for j := range 40 {
 			diff.WriteString("-  field" + itoa(j) + ": old value of object " + itoa(i) + "\n+  field" + itoa(j) + ": new value\n")
 		}
-		changes = append(changes, reconciler.Change{Ref: reconciler.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "cm-" + itoa(i)},
-			Action: reconciler.ActionConfigure, Diff: diff.String()})
+		changes = append(changes, engine.Change{Ref: engine.Ref{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "cm-" + itoa(i)},
+			Action: engine.ActionConfigure, Diff: diff.String()})
 	}
-	md := Markdown([]*EnvPreview{{Env: "prod", Plan: &reconciler.Plan{Environment: "prod", Changes: changes}}}, MarkdownOptions{})
+	md := Markdown([]*EnvPreview{{Env: "prod", Plan: &engine.Plan{Environment: "prod", Changes: changes}}}, MarkdownOptions{})
 	limit := github.PartLimit("preview")
 	parts := github.SplitMarkdown(md, limit)
 	if len(md) <= limit || len(parts) < 2 {

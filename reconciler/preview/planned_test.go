@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
@@ -36,7 +36,7 @@ func TestPlannedPreview(t *testing.T) {
 	cfg := testenv.Config(t)
 	ctx := context.Background()
 	createNamespace(t, "istio-ingress") // the Istio install owns it
-	engine, err := reconciler.New(cfg, reconciler.Options{})
+	eng, err := engine.New(cfg, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestPlannedPreview(t *testing.T) {
 	base := apply(t, exampleSpecs(t), addSecret,
 		edit{file: "overlays/prod/secret.yaml", new: secretFile("sk-live-base-a-1234", "sk-live-base-b-5678")},
 		edit{file: "overlays/prod/bad.yaml", new: strings.Replace(badService, "70000", "8080", 1)})
-	applySpecs(t, engine, base)
+	applySpecs(t, eng, base)
 
 	head := apply(t, base,
 		edit{"models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0"},
@@ -54,8 +54,8 @@ func TestPlannedPreview(t *testing.T) {
 		// The Gateway's Service asks for another cluster IP: immutable.
 		edit{"overlays/prod/kustomization.yaml", "patches:\n", "patches:\n- target: {kind: Service, name: ai}\n  patch: |-\n    - op: add\n      path: /spec/clusterIP\n      value: 10.0.0.123\n"},
 	)
-	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Planner: engine,
-		FileURL: fileURL, PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: true}})
+	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Planner: eng,
+		FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true, ConfirmPrune: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,12 +91,12 @@ func TestPlannedPreview(t *testing.T) {
 		t.Logf("preview:\n%s", md)
 	}
 	// Nothing was written: the cluster still matches the base.
-	if again := planSpecs(t, engine, base); again.HasChanges() {
+	if again := planSpecs(t, eng, base); again.HasChanges() {
 		t.Errorf("after the preview the base plans changes: %s", again.Summary())
 	}
 }
 
-func planSpecs(t *testing.T, engine *reconciler.Engine, specs fstest.MapFS) *reconciler.Plan {
+func planSpecs(t *testing.T, eng *engine.Engine, specs fstest.MapFS) *engine.Plan {
 	t.Helper()
 	repo, err := schema.Load(specs)
 	if err != nil {
@@ -106,16 +106,16 @@ func planSpecs(t *testing.T, engine *reconciler.Engine, specs fstest.MapFS) *rec
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := engine.Plan(context.Background(), reconciler.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: reconciler.PlanOptions{Prune: true}})
+	plan, err := eng.Plan(context.Background(), engine.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return plan
 }
 
-func applySpecs(t *testing.T, engine *reconciler.Engine, specs fstest.MapFS) {
+func applySpecs(t *testing.T, eng *engine.Engine, specs fstest.MapFS) {
 	t.Helper()
-	if _, err := engine.Apply(context.Background(), planSpecs(t, engine, specs), reconciler.ApplyOptions{}); err != nil {
+	if _, err := eng.Apply(context.Background(), planSpecs(t, eng, specs), engine.ApplyOptions{}); err != nil {
 		t.Fatalf("applying the base: %v", err)
 	}
 }

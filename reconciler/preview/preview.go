@@ -10,7 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/aws/pricing"
 	"github.com/gitplane/gitplane/render"
@@ -28,7 +28,7 @@ type Input struct {
 	// FileURL links a validation error to the PR's file; nil: no links.
 	FileURL func(path string, line int) string
 	// PlanOptions are what apply would use (serve uses Prune: true).
-	PlanOptions reconciler.PlanOptions
+	PlanOptions engine.PlanOptions
 	// Prices price the Models; nil: the embedded catalog (pricing.Offline).
 	Prices *pricing.Prices
 	// AWS runs the IRSA trust-policy preflight on the head's objects and
@@ -57,13 +57,13 @@ func (in Input) renderer() *render.Renderer {
 	return render.NewRenderer()
 }
 
-// Planner is what the preview needs of the engine (*reconciler.Engine
+// Planner is what the preview needs of the engine (*engine.Engine
 // satisfies it).
 type Planner interface {
-	Plan(ctx context.Context, req reconciler.PlanRequest) (*reconciler.Plan, error)
+	Plan(ctx context.Context, req engine.PlanRequest) (*engine.Plan, error)
 }
 
-var _ Planner = (*reconciler.Engine)(nil)
+var _ Planner = (*engine.Engine)(nil)
 
 // EnvPreview is one Environment's preview.
 type EnvPreview struct {
@@ -75,7 +75,7 @@ type EnvPreview struct {
 	// render offline); nil when the head could not be rendered. Its diffs,
 	// errors and warnings are redacted; its Desired and Live objects are
 	// not, and are never printed.
-	Plan *reconciler.Plan
+	Plan *engine.Plan
 	// ValidationErrors are the head's spec errors; FileURL links them.
 	ValidationErrors schema.ErrorList
 	FileURL          func(path string, line int) string `json:"-"`
@@ -153,11 +153,11 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 		p.RenderError, p.Failed = err.Error(), true
 		return nil
 	}
-	var plan *reconciler.Plan
+	var plan *engine.Plan
 	if in.Planner != nil {
-		plan, err = in.Planner.Plan(ctx, reconciler.PlanRequest{
+		plan, err = in.Planner.Plan(ctx, engine.PlanRequest{
 			Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
-			Diffs: true, Cluster: reconciler.ClusterOf(res.Env),
+			Diffs: true, Cluster: engine.ClusterOf(res.Env),
 		})
 		if err != nil {
 			return fmt.Errorf("planning against the cluster: %w", err)
@@ -179,7 +179,7 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 
 // serverErrors lists what the API server will not accept: objections to
 // the dry-run, and immutable fields of objects that may not be recreated.
-func serverErrors(plan *reconciler.Plan) []string {
+func serverErrors(plan *engine.Plan) []string {
 	var out []string
 	for _, c := range plan.Changes {
 		switch {
@@ -187,7 +187,7 @@ func serverErrors(plan *reconciler.Plan) []string {
 			out = append(out, c.Error)
 		case len(c.Immutable) > 0 && !c.Recreate:
 			out = append(out, fmt.Sprintf("%s: immutable field(s) %s cannot change; annotate the spec or its Environment %s: \"true\" to delete and recreate it",
-				c.Ref, strings.Join(c.Immutable, ", "), reconciler.AnnotationForce))
+				c.Ref, strings.Join(c.Immutable, ", "), engine.AnnotationForce))
 		}
 	}
 	return out

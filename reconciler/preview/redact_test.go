@@ -7,7 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 const secretYAML = `apiVersion: v1
@@ -44,7 +44,7 @@ func TestSecretsRedacted(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			in := tt.base
-			in.Env, in.PlanOptions = "prod", reconciler.PlanOptions{Prune: true}
+			in.Env, in.PlanOptions = "prod", engine.PlanOptions{Prune: true}
 			md := Markdown(previewAll(t, in, "prod"), MarkdownOptions{})
 			for _, v := range values {
 				for _, form := range []string{v, base64.StdEncoding.EncodeToString([]byte(v))} {
@@ -56,7 +56,7 @@ func TestSecretsRedacted(t *testing.T) {
 			if !strings.Contains(md, "<code>Secret ai-gateway/ai-gateway-api-keys</code> "+tt.wantAction) {
 				t.Errorf("the Secret is not %s in the preview", tt.wantAction)
 			}
-			if tt.wantAction == "configured" && !strings.Contains(md, "team-a: '"+reconciler.RedactedChanged+"'") {
+			if tt.wantAction == "configured" && !strings.Contains(md, "team-a: '"+engine.RedactedChanged+"'") {
 				t.Errorf("the diff does not mark the changed key:\n%s", md)
 			}
 		})
@@ -72,9 +72,9 @@ func TestScrubPlan(t *testing.T) {
 		"stringData": map[string]any{"b": "plain-quoted-value-43", "short": "abc"},
 	}}
 	quote := "invalid: sk-quoted-value-42, " + base64.StdEncoding.EncodeToString([]byte("plain-quoted-value-43")) + ", abc"
-	plan := &reconciler.Plan{Changes: []reconciler.Change{{Error: quote, Diff: quote}}, Warnings: []string{quote}}
+	plan := &engine.Plan{Changes: []engine.Change{{Error: quote, Diff: quote}}, Warnings: []string{quote}}
 	scrubPlan(plan, []*unstructured.Unstructured{secret})
-	want := "invalid: " + reconciler.Redacted + ", " + reconciler.Redacted + ", abc"
+	want := "invalid: " + engine.Redacted + ", " + engine.Redacted + ", abc"
 	for _, got := range []string{plan.Changes[0].Error, plan.Changes[0].Diff, plan.Warnings[0]} {
 		if got != want {
 			t.Errorf("scrubbed %q, want %q", got, want)

@@ -4,13 +4,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 // Risk is one thing a reviewer should look at before merging.
 type Risk struct {
-	Ref     reconciler.Ref // zero for plan-wide risks (a prune guard)
-	Action  reconciler.Action
+	Ref     engine.Ref // zero for plan-wide risks (a prune guard)
+	Action  engine.Action
 	Message string
 	// Blocked says apply will not carry the change out (a prune guard or
 	// prune: disabled); the rest of the sync still runs.
@@ -30,7 +30,7 @@ var riskyKinds = map[string]string{
 // risky kinds, recreations, immutable fields), blocked changes, deletions of
 // risky kinds the plan did not flag, drift that apply overwrites, and
 // prune warnings.
-func risksOf(plan *reconciler.Plan) []Risk {
+func risksOf(plan *engine.Plan) []Risk {
 	var out []Risk
 	for _, c := range plan.Changes {
 		blocked := c.Blocked != ""
@@ -59,13 +59,13 @@ func risksOf(plan *reconciler.Plan) []Risk {
 }
 
 // ownRisk flags a deletion or recreation of a risky kind.
-func ownRisk(c reconciler.Change) (string, bool) {
+func ownRisk(c engine.Change) (string, bool) {
 	msg, ok := riskyKinds[c.Ref.Kind]
 	if !ok {
 		return "", false
 	}
 	switch {
-	case c.Action == reconciler.ActionDelete:
+	case c.Action == engine.ActionDelete:
 		return msg, true
 	case c.Recreate:
 		return "recreates it: " + msg, true

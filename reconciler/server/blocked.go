@@ -1,7 +1,7 @@
 package server
 
 import (
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 // blockedReason says why a plan does not carry out all that Git asks: a
@@ -10,15 +10,15 @@ import (
 // gitplane does not own). Objects annotated gitplane.dev/prune: disabled
 // are kept on purpose and objects that are not the Environment's are not
 // its to delete: they block nothing. "" when nothing is blocked.
-func blockedReason(plan *reconciler.Plan) string {
+func blockedReason(plan *engine.Plan) string {
 	if plan == nil {
 		return ""
 	}
 	for _, c := range plan.Changes {
 		switch c.Guard {
-		case reconciler.GuardEmptyRender, reconciler.GuardPruneShare: // every deletion of the plan
+		case engine.GuardEmptyRender, engine.GuardPruneShare: // every deletion of the plan
 			return "prune blocked: " + c.Blocked
-		case reconciler.GuardNamespaceInUse:
+		case engine.GuardNamespaceInUse:
 			return c.Ref.String() + " " + string(c.Action) + " blocked: " + c.Blocked
 		}
 	}

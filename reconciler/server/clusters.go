@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 // engineFor returns the Engine of an Environment's cluster: from
@@ -22,7 +22,7 @@ func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
 	}
 	e, err := s.opts.EngineFor(ctx, env)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, reconciler.ClusterOf(env), err)
+		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, engine.ClusterOf(env), err)
 	}
 	return e, nil
 }

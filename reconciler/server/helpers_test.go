@@ -25,7 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/github/githubtest"
 	"github.com/gitplane/gitplane/reconciler/server"
@@ -158,11 +158,11 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := reconciler.New(cfg, reconciler.Options{Watch: true}) // as serve runs it
+	eng, err := engine.New(cfg, engine.Options{Watch: true}) // as serve runs it
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(engine.Close)
+	t.Cleanup(eng.Close)
 	fake := githubtest.New(t, githubtest.Options{Owner: "acme", Repo: "specs", Token: "gh-token"})
 	gh, err := github.New(github.Options{BaseURL: fake.BaseURL(), Token: "gh-token", Owner: "acme", Repo: "specs", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -173,16 +173,16 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		t.Fatal(err)
 	}
 	opts := server.Options{
-		Source: src, RepoName: "acme/specs", Engine: engine, GitHub: gh, Environments: []string{"staging"}, ClusterName: lo.clusterName,
+		Source: src, RepoName: "acme/specs", Engine: eng, GitHub: gh, Environments: []string{"staging"}, ClusterName: lo.clusterName,
 		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
-		PlanOptions: reconciler.PlanOptions{Prune: true},
+		PlanOptions: engine.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
 	}
 	if lo.engineFor != nil {
-		opts.EngineFor, opts.Engine = lo.engineFor(engine), nil
+		opts.EngineFor, opts.Engine = lo.engineFor(eng), nil
 	}
 	if lo.preview {
-		opts.Previewer = &server.GitHubPreviewer{Source: src, Planner: engine, GitHub: gh, WebURL: "https://github.com/acme/specs",
+		opts.Previewer = &server.GitHubPreviewer{Source: src, Planner: eng, GitHub: gh, WebURL: "https://github.com/acme/specs",
 			Environments: opts.Environments, PlanOptions: opts.PlanOptions, Logger: opts.Logger}
 	}
 	if lo.settle < 0 {

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -16,7 +16,7 @@ func (p *GitHubPreviewer) defaultBranch() string { return cmp.Or(p.DefaultBranch
 // name, each with the first Environment naming it; none when the branch
 // cannot be read. base and baseRepo spare a second read when the pull
 // request is based on the default branch's head.
-func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, baseRepo *schema.Repo) map[reconciler.Cluster]*schema.Environment {
+func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, baseRepo *schema.Repo) map[engine.Cluster]*schema.Environment {
 	if p.PlannerFor == nil {
 		return nil
 	}
@@ -34,12 +34,12 @@ func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, ba
 		}
 		repo, _ = loader.Load(tree) // invalid specs elsewhere do not untrust its Environments
 	}
-	out := map[reconciler.Cluster]*schema.Environment{}
+	out := map[engine.Cluster]*schema.Environment{}
 	if repo == nil {
 		return out
 	}
 	for _, env := range repo.Environments {
-		if c := reconciler.ClusterOf(env); out[c] == nil {
+		if c := engine.ClusterOf(env); out[c] == nil {
 			out[c] = env
 		}
 	}
@@ -51,7 +51,7 @@ func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, ba
 // of its cluster when an Environment on the default branch names the
 // cluster, given that Environment; else none (an offline preview) and a
 // note saying why. A pull request cannot make serve connect elsewhere.
-func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, trusted map[reconciler.Cluster]*schema.Environment, repos ...*schema.Repo) (preview.Planner, string, error) {
+func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, trusted map[engine.Cluster]*schema.Environment, repos ...*schema.Repo) (preview.Planner, string, error) {
 	if p.PlannerFor == nil {
 		return p.Planner, "", nil
 	}
@@ -59,7 +59,7 @@ func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, trusted m
 	if env == nil {
 		return nil, "", nil
 	}
-	c := reconciler.ClusterOf(env)
+	c := engine.ClusterOf(env)
 	listed := trusted[c]
 	if listed == nil {
 		return nil, fmt.Sprintf("previewed offline, not against a cluster: this change names cluster %s for %s, which no Environment on %s names; "+

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/github/githubtest"
 	"github.com/gitplane/gitplane/reconciler/preview"
@@ -43,7 +43,7 @@ func newPreviewRig(t *testing.T, g *gitRepo, planner preview.Planner) *previewRi
 	}
 	return &previewRig{github: fake, p: &server.GitHubPreviewer{Source: src, Planner: planner, GitHub: gh,
 		WebURL: "https://github.com/acme/specs", StatusURL: "https://gitplane.example.com/status",
-		Environments: []string{"staging"}, PlanOptions: reconciler.PlanOptions{Prune: true}, Logger: discard}}
+		Environments: []string{"staging"}, PlanOptions: engine.PlanOptions{Prune: true}, Logger: discard}}
 }
 
 func (r *previewRig) preview(t *testing.T, number int, head string) error {
@@ -98,7 +98,7 @@ func TestPreviewOf1000Models(t *testing.T) {
 // status, not a dropped preview.
 func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 	g := newGitRepo(t)
-	engine, err := reconciler.New(testenv.Config(t), reconciler.Options{})
+	eng, err := engine.New(testenv.Config(t), engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 		if unreachable {
 			return nil, errors.New("dial tcp: connection refused")
 		}
-		return engine, nil
+		return eng, nil
 	}
 	g.git(g.work, "checkout", "-q", "-b", "feature")
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/preview"
@@ -50,7 +50,7 @@ type GitHubPreviewer struct {
 	StatusURL string
 	// Environments limits previews to these; empty: all.
 	Environments []string
-	PlanOptions  reconciler.PlanOptions
+	PlanOptions  engine.PlanOptions
 	// AWS adds the IRSA trust-policy preflight and live prices to previews;
 	// nil leaves them out (costs from the embedded catalog).
 	AWS    *gpaws.Checker

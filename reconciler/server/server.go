@@ -10,7 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/webhook"
@@ -18,11 +18,11 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Engine is what the loop needs of the apply engine; *reconciler.Engine
+// Engine is what the loop needs of the apply engine; *engine.Engine
 // satisfies it.
 type Engine interface {
-	Plan(ctx context.Context, req reconciler.PlanRequest) (*reconciler.Plan, error)
-	Apply(ctx context.Context, plan *reconciler.Plan, opts reconciler.ApplyOptions) (*reconciler.Plan, error)
+	Plan(ctx context.Context, req engine.PlanRequest) (*engine.Plan, error)
+	Apply(ctx context.Context, plan *engine.Plan, opts engine.ApplyOptions) (*engine.Plan, error)
 }
 
 // Previewer previews pull requests; nil turns previews off.
@@ -66,7 +66,7 @@ type Options struct {
 	// wait.
 	Wait time.Duration
 	// PlanOptions for every sync; the caller sets Prune.
-	PlanOptions reconciler.PlanOptions
+	PlanOptions engine.PlanOptions
 	// Settle is how long a sync waits for more pushes before starting;
 	// default none. Pushes that come while a sync runs are folded into one
 	// more sync whatever it is.

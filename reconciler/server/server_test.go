@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -163,7 +163,7 @@ func TestEngineFollowsDefaultBranch(t *testing.T) {
 		return func(_ context.Context, env *schema.Environment) (server.Engine, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			asked = append(asked, env.Metadata.Name+"@"+reconciler.ClusterOf(env).String())
+			asked = append(asked, env.Metadata.Name+"@"+engine.ClusterOf(env).String())
 			return e, nil
 		}
 	}})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
@@ -47,7 +47,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 }
 
 // syncCommit renders the commit and applies it.
-func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.Plan, error) {
+func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan, error) {
 	start := time.Now()
 	fsys, err := s.opts.Source.Tree(sha)
 	if err != nil {
@@ -59,12 +59,12 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	}
 	objs := res.Objects
 	rendered := time.Now()
-	engine, err := s.engineFor(ctx, env)
+	eng, err := s.engineFor(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := engine.Plan(ctx, reconciler.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
-		Cluster: reconciler.ClusterOf(res.Env)})
+	plan, err := eng.Plan(ctx, engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
+		Cluster: engine.ClusterOf(res.Env)})
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*reconciler.P
 	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
 		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
 	}
-	return engine.Apply(ctx, plan, reconciler.ApplyOptions{Wait: max(s.opts.Wait, 0)})
+	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: max(s.opts.Wait, 0)})
 }
 
 // render validates and renders one Environment of a commit.
@@ -95,7 +95,7 @@ func (s *Server) render(ctx context.Context, fsys fs.FS, env string) (*render.Re
 }
 
 // finish records and reports the outcome of a sync.
-func (s *Server) finish(ctx context.Context, env, branch, sha string, start time.Time, plan *reconciler.Plan, err error) {
+func (s *Server) finish(ctx context.Context, env, branch, sha string, start time.Time, plan *engine.Plan, err error) {
 	elapsed := time.Since(start)
 	st := EnvStatus{Environment: env, Branch: branch, Revision: sha, Time: time.Now()}
 	if err != nil {
@@ -123,9 +123,9 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 	s.metrics.lastSuccess.WithLabelValues(env).Set(float64(time.Now().Unix()))
 	s.metrics.lastRevision.DeletePartialMatch(map[string]string{"env": env})
 	s.metrics.lastRevision.WithLabelValues(env, sha).Set(1)
-	for action, n := range map[reconciler.Action]int{
-		reconciler.ActionCreate: sum.Create, reconciler.ActionConfigure: sum.Configure,
-		reconciler.ActionDelete: sum.Delete, reconciler.ActionUnchanged: sum.Unchanged,
+	for action, n := range map[engine.Action]int{
+		engine.ActionCreate: sum.Create, engine.ActionConfigure: sum.Configure,
+		engine.ActionDelete: sum.Delete, engine.ActionUnchanged: sum.Unchanged,
 	} {
 		s.metrics.objects.WithLabelValues(env, string(action)).Add(float64(n))
 	}
@@ -138,7 +138,7 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 // carrying out the rest (see blockedReason): not a success, though
 // nothing failed. It is not retried on every poll: a new commit, or a
 // restart with --confirm-prune, syncs again.
-func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duration, plan *reconciler.Plan, why string) {
+func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duration, plan *engine.Plan, why string) {
 	env := st.Environment
 	st.Result, st.Message = "blocked", fmt.Sprintf("%s: %s", env, why)
 	s.metrics.syncDuration.WithLabelValues(env, "blocked").Observe(elapsed.Seconds())
@@ -155,7 +155,7 @@ func firstError(err error) string {
 	if errors.As(err, &list) && len(list) > 0 {
 		return list[0].Error()
 	}
-	var ae *reconciler.ApplyError
+	var ae *engine.ApplyError
 	if errors.As(err, &ae) && len(ae.Failed) > 0 {
 		return ae.Failed[0].Error
 	}

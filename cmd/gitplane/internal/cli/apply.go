@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 type applyFlags struct {
@@ -42,11 +42,11 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			if err != nil {
 				return err
 			}
-			engine, err := connectEngine(cmd, &f.syncFlags, desired)
+			eng, err := connectEngine(cmd, &f.syncFlags, desired)
 			if err != nil {
 				return err
 			}
-			if err := reconciler.CheckReserved(desired.objects); err != nil {
+			if err := engine.CheckReserved(desired.objects); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -54,27 +54,27 @@ API server rejects are listed and the exit status is 2; the rest is applied
 				// Held from plan to health: no other apply or serve syncs
 				// the Environment meanwhile.
 				var release func()
-				if ctx, release, err = engine.Lock(ctx, f.env); err != nil {
+				if ctx, release, err = eng.Lock(ctx, f.env); err != nil {
 					return err
 				}
 				defer release()
 			}
-			p, err := engine.Plan(ctx, reconciler.PlanRequest{
+			p, err := eng.Plan(ctx, engine.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
 				Diffs: f.dryRun, ForceConflicts: f.forceConflicts,
-				Cluster: reconciler.ClusterOf(desired.env),
+				Cluster: engine.ClusterOf(desired.env),
 			})
 			if err != nil {
 				return err
 			}
 			if err := planErrors(p); err != nil {
-				_ = printPlan(cmd, &f.syncFlags, p, reconciler.PrintOptions{})
+				_ = printPlan(cmd, &f.syncFlags, p, engine.PrintOptions{})
 				return err
 			}
-			applied, err := engine.Apply(ctx, p, reconciler.ApplyOptions{
+			applied, err := eng.Apply(ctx, p, engine.ApplyOptions{
 				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Wait: f.wait, Diffs: f.dryRun,
 			})
-			if perr := printPlan(cmd, &f.syncFlags, applied, reconciler.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
+			if perr := printPlan(cmd, &f.syncFlags, applied, engine.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
 				err = perr
 			}
 			if err != nil {

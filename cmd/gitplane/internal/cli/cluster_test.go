@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
@@ -22,12 +22,12 @@ func TestApplyRefusesAnotherEnvironmentsCluster(t *testing.T) {
 	cfg := testenv.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
-	_, _ = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: reconciler.InventoryNamespace}}, metav1.CreateOptions{})
-	record := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: reconciler.ClusterRecordName, Namespace: reconciler.InventoryNamespace},
+	_, _ = cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.InventoryNamespace}}, metav1.CreateOptions{})
+	record := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: engine.ClusterRecordName, Namespace: engine.InventoryNamespace},
 		Data: map[string]string{"name": "ml-prod", "region": "us-west-2", "accountId": "111122223333", "recordedBy": "prod"}}
 	// prod's first sync records this; other tests of this package sync
 	// prod only, so the record is either absent or this one.
-	if _, err := cs.CoreV1().ConfigMaps(reconciler.InventoryNamespace).Create(ctx, record, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := cs.CoreV1().ConfigMaps(engine.InventoryNamespace).Create(ctx, record, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	kubeconfig := testenv.Kubeconfig(t, cfg)
@@ -38,7 +38,7 @@ func TestApplyRefusesAnotherEnvironmentsCluster(t *testing.T) {
 			t.Errorf("%s --env staging against prod's cluster: exit %d, stderr:\n%s", verb, code, stderr)
 		}
 	}
-	if _, err := cs.CoreV1().ConfigMaps(reconciler.InventoryNamespace).Get(ctx, reconciler.InventoryName("staging"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+	if _, err := cs.CoreV1().ConfigMaps(engine.InventoryNamespace).Get(ctx, engine.InventoryName("staging"), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("the refused Environment has an inventory: %v", err)
 	}
 }

@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
 func newDiffCommand() *cobra.Command {
@@ -27,18 +27,18 @@ Models. Exit status: 0 no changes, 1 changes or IRSA problems, 2 error.`,
 			if err != nil {
 				return err
 			}
-			engine, err := connectEngine(cmd, f, desired)
+			eng, err := connectEngine(cmd, f, desired)
 			if err != nil {
 				return err
 			}
-			p, err := engine.Plan(cmd.Context(), reconciler.PlanRequest{
+			p, err := eng.Plan(cmd.Context(), engine.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
-				Diffs: true, Cluster: reconciler.ClusterOf(desired.env),
+				Diffs: true, Cluster: engine.ClusterOf(desired.env),
 			})
 			if err != nil {
 				return err
 			}
-			if err := printPlan(cmd, f, p, reconciler.PrintOptions{Diffs: true}); err != nil {
+			if err := printPlan(cmd, f, p, engine.PrintOptions{Diffs: true}); err != nil {
 				return err
 			}
 			if err := planErrors(p); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/render"
@@ -29,7 +29,7 @@ type previewFlags struct {
 	offline    bool
 	aws        awsFlags
 	clusterFlags
-	reconciler.PlanOptions
+	engine.PlanOptions
 }
 
 func newPreviewCommand() *cobra.Command {
@@ -89,11 +89,11 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions,
 		Loader: loader, Renderer: render.NewRenderer()}
 	if !f.offline {
-		engine, err := newEngine(&f.clusterFlags)
+		eng, err := newEngine(&f.clusterFlags)
 		if err != nil {
 			return err
 		}
-		in.Planner = engine
+		in.Planner = eng
 		in.AWS = gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile})
 	}
 	var previews []*preview.EnvPreview

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/server"
@@ -133,7 +133,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	opts := server.Options{
 		Source: src, RepoName: repoName, Engine: engines.engine(), EngineFor: engines.forEnv(), GitHub: gh, Environments: f.envs, ClusterName: clusterName,
 		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: waitOption(f.wait), Logger: log,
-		PlanOptions: reconciler.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
+		PlanOptions: engine.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}
 	if f.webhookSecret != "" {
 		if !webhook.IsRepositoryName(repoName) {

@@ -6,7 +6,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/server"
@@ -22,12 +22,12 @@ import (
 // connection. serve plans again and again, so every Engine keeps the live
 // state in watches.
 type serveEngines struct {
-	single    *reconciler.Engine
+	single    *engine.Engine
 	inCluster bool // single is the cluster serve runs in
 	aws       *gpaws.Checker
 	mu        sync.Mutex
-	byCluster map[reconciler.Cluster]*reconciler.Engine
-	all       []*reconciler.Engine
+	byCluster map[engine.Cluster]*engine.Engine
+	all       []*engine.Engine
 }
 
 func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
@@ -41,12 +41,12 @@ func (f *serveFlags) engines(ctx context.Context) (*serveEngines, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := reconciler.New(cfg, reconciler.Options{Watch: true})
+	e, err := engine.New(cfg, engine.Options{Watch: true})
 	if err != nil {
 		return nil, err
 	}
 	inCluster := f.kubeconfig == "" && f.context == "" && os.Getenv("KUBECONFIG") == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != ""
-	return &serveEngines{single: e, inCluster: inCluster, all: []*reconciler.Engine{e}}, nil
+	return &serveEngines{single: e, inCluster: inCluster, all: []*engine.Engine{e}}, nil
 }
 
 // servedCluster is the cluster name whose Environments serve follows:
@@ -70,15 +70,15 @@ func (s *serveEngines) servedCluster(ctx context.Context, flag string, log *slog
 
 // newEKSEngines connects to EKS clusters through chk.
 func newEKSEngines(chk *gpaws.Checker) *serveEngines {
-	return &serveEngines{aws: chk, byCluster: map[reconciler.Cluster]*reconciler.Engine{}}
+	return &serveEngines{aws: chk, byCluster: map[engine.Cluster]*engine.Engine{}}
 }
 
 // connect returns the Engine on the EKS cluster an Environment names,
 // opening it on first use; syncs and previews share it.
-func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*reconciler.Engine, error) {
+func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*engine.Engine, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := reconciler.ClusterOf(env)
+	key := engine.ClusterOf(env)
 	if e, ok := s.byCluster[key]; ok {
 		return e, nil
 	}
@@ -86,7 +86,7 @@ func (s *serveEngines) connect(ctx context.Context, env *schema.Environment) (*r
 	if err != nil {
 		return nil, err
 	}
-	e, err := reconciler.New(cfg, reconciler.Options{Watch: true})
+	e, err := engine.New(cfg, engine.Options{Watch: true})
 	if err != nil {
 		return nil, err
 	}

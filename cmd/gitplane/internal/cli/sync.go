@@ -13,7 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
@@ -26,7 +26,7 @@ type syncFlags struct {
 	color  string
 	clusterFlags
 	aws awsFlags
-	reconciler.PlanOptions
+	engine.PlanOptions
 }
 
 func (f *syncFlags) register(c *cobra.Command) {
@@ -84,24 +84,24 @@ func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
 }
 
 // newEngine connects through the kubeconfig.
-func newEngine(f *clusterFlags) (*reconciler.Engine, error) {
+func newEngine(f *clusterFlags) (*engine.Engine, error) {
 	cfg, err := f.restConfig()
 	if err != nil {
 		return nil, err
 	}
-	return reconciler.New(cfg, reconciler.Options{})
+	return engine.New(cfg, engine.Options{})
 }
 
 // connectEngine connects to the Environment's cluster: through the kubeconfig
 // when --kubeconfig, --context or $KUBECONFIG says which, else to the EKS
 // cluster the Environment names (eks:DescribeCluster and an STS token), else
 // (no AWS credentials, --skip-aws) through the default kubeconfig.
-func connectEngine(cmd *cobra.Command, f *syncFlags, desired *desiredState) (*reconciler.Engine, error) {
+func connectEngine(cmd *cobra.Command, f *syncFlags, desired *desiredState) (*engine.Engine, error) {
 	cfg, err := f.clusterConfig(cmd, desired.env)
 	if err != nil {
 		return nil, err
 	}
-	return reconciler.New(cfg, reconciler.Options{Identity: cliIdentity(cmd)})
+	return engine.New(cfg, engine.Options{Identity: cliIdentity(cmd)})
 }
 
 // cliIdentity names this run as a Lease holder: "gitplane apply by alice on
@@ -147,7 +147,7 @@ func preflight(cmd *cobra.Command, f *syncFlags, desired *desiredState) (bool, e
 }
 
 // printPlan writes the plan in the chosen format.
-func printPlan(cmd *cobra.Command, f *syncFlags, p *reconciler.Plan, opts reconciler.PrintOptions) error {
+func printPlan(cmd *cobra.Command, f *syncFlags, p *engine.Plan, opts engine.PrintOptions) error {
 	if f.output == "json" {
 		return p.PrintJSON(cmd.OutOrStdout())
 	}
@@ -157,7 +157,7 @@ func printPlan(cmd *cobra.Command, f *syncFlags, p *reconciler.Plan, opts reconc
 
 // planErrors turns the server's objections found while planning into one
 // error, so that diff and apply stop before writing anything.
-func planErrors(p *reconciler.Plan) error {
+func planErrors(p *engine.Plan) error {
 	errs := p.Errors()
 	if len(errs) == 0 {
 		return nil

@@ -19,7 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gitplane/gitplane/reconciler"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
@@ -149,24 +149,24 @@ func TestApplyWhileAnotherRunSyncs(t *testing.T) {
 	cfg := testenv.Config(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: reconciler.InventoryNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.InventoryNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	holder, now := "ci-run-42", metav1.NewMicroTime(time.Now())
 	lease := &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: reconciler.LeaseName("staging"), Namespace: reconciler.InventoryNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: engine.LeaseName("staging"), Namespace: engine.InventoryNamespace},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: new(int32(600)), AcquireTime: &now, RenewTime: &now},
 	}
 	// A Lease given up by an earlier run of staging may be there: this test
 	// writes the one it needs.
-	if err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := cs.CoordinationV1().Leases(engine.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	if _, err := cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
+	if _, err := cs.CoordinationV1().Leases(engine.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cs.CoordinationV1().Leases(reconciler.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{})
+		_ = cs.CoordinationV1().Leases(engine.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{})
 	})
 
 	code, stdout, stderr := run(t, "apply", copySpecs(t), "--env", "staging", "--kubeconfig", testenv.Kubeconfig(t, cfg))

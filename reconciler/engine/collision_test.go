@@ -1,0 +1,154 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/reconciler/engine"
+)
+
+// TestRenderedObjectsMustNotCollideWithGitplanes: a second Environment that
+// renders the first one's inventory ConfigMap (with one extra line), a Lease
+// or anything in gitplane-system is rejected, every object at once, before
+// any request is sent; the first Environment's next prune deletes nothing it
+// does not own.
+func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
+	h := newHarness(t, engine.Options{})
+	const env, attacker = "coll-a", "coll-b"
+	ctx := context.Background()
+	h.ensureNamespace("coll-a-ns")
+	h.ensureNamespace("coll-a-sys")
+	ours := []*unstructured.Unstructured{configMap("coll-a-ns", "one", env, nil)}
+	h.sync(env, ours, engine.PlanOptions{Prune: true})
+	h.create(deployments, unlabelled(deployment("coll-a-sys", "victim", env, "v1", nil)), "kube-controller-manager")
+
+	stored := h.get(configmaps, engine.InventoryNamespace, engine.InventoryName(env))
+	refs, _, _ := unstructured.NestedString(stored.Object, "data", "refs")
+	forged := configMap(engine.InventoryNamespace, engine.InventoryName(env), attacker,
+		map[string]any{"refs": refs + "apps|v1|Deployment|coll-a-sys|victim\n"})
+	forged.SetAnnotations(map[string]string{"gitplane.dev/source": "overlays/coll-b/inventory.yaml"})
+	lease := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+		"metadata": map[string]any{"name": engine.LeaseName(env), "namespace": "coll-a-ns"}}}
+	pod := configMap(engine.InventoryNamespace, "settings", attacker, nil)
+
+	h.count.reset()
+	_, err := h.engine.Plan(ctx, engine.PlanRequest{Environment: attacker, Objects: []*unstructured.Unstructured{forged, lease, pod}, PlanOptions: engine.PlanOptions{Prune: true}})
+	if n := h.count.total(); n != 0 {
+		t.Errorf("the plan sent %d requests; a collision must stop it before it talks to the cluster", n)
+	}
+	for _, want := range []string{
+		"3 rendered object(s) collide with gitplane's own objects",
+		"overlays/coll-b/inventory.yaml: ConfigMap gitplane-system/gitplane-inventory-coll-a: ",
+		"coordination.k8s.io/Lease coll-a-ns/gitplane-sync-coll-a: Leases are locks",
+		"ConfigMap gitplane-system/settings: namespace gitplane-system holds",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("plan err = %v, want it to contain %q", err, want)
+		}
+	}
+	var re *engine.ReservedError
+	if !errors.As(err, &re) {
+		t.Errorf("err is %T, want *ReservedError", err)
+	}
+	if got := h.get(configmaps, engine.InventoryNamespace, engine.InventoryName(env)); got.GetResourceVersion() != stored.GetResourceVersion() {
+		t.Error("the inventory of coll-a was written")
+	}
+	h.sync(env, ours, engine.PlanOptions{Prune: true, ConfirmPrune: true})
+	if !h.exists(deployments, "coll-a-sys", "victim") {
+		t.Error("coll-a's prune deleted a Deployment it never applied")
+	}
+}
+
+// TestAnotherEnvironmentsObjectIsRejected: an object labelled for another
+// Environment, or recorded in its inventory with its label removed, is an
+// error of the plan, and Apply refuses the plan before writing anything.
+func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
+	h := newHarness(t, engine.Options{})
+	const owner, intruder = "coll-c", "coll-d"
+	ctx := context.Background()
+	h.ensureNamespace("coll-c-ns")
+	h.sync(owner, []*unstructured.Unstructured{configMap("coll-c-ns", "labelled", owner, nil), configMap("coll-c-ns", "stripped", owner, nil)}, engine.PlanOptions{})
+	stripped := h.get(configmaps, "coll-c-ns", "stripped")
+	stripped.SetLabels(nil)
+	if _, err := h.dyn.Resource(configmaps).Namespace("coll-c-ns").Update(ctx, stripped, metav1.UpdateOptions{FieldManager: "kubectl-label"}); err != nil {
+		t.Fatal(err)
+	}
+
+	objs := []*unstructured.Unstructured{
+		configMap("coll-c-ns", "labelled", intruder, map[string]any{"k": "intruder"}),
+		configMap("coll-c-ns", "stripped", intruder, map[string]any{"k": "intruder"}),
+		configMap("coll-c-ns", "new", intruder, nil),
+	}
+	p := h.plan(intruder, objs, engine.PlanOptions{})
+	errs := map[string]string{}
+	for _, c := range p.Errors() {
+		errs[c.Ref.Name] = c.Error
+	}
+	if !strings.Contains(errs["labelled"], "ConfigMap coll-c-ns/labelled: owned by Environment coll-c (labelled gitplane.dev/environment=coll-c)") ||
+		!strings.Contains(errs["stripped"], "owned by Environment coll-c (recorded in its inventory)") || len(errs) != 2 {
+		t.Errorf("plan errors = %q", errs)
+	}
+	h.count.reset()
+	_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{})
+	var fe *engine.ForeignError
+	if !errors.As(err, &fe) || len(fe.Objects) != 2 {
+		t.Fatalf("apply err = %v, want a *ForeignError for 2 objects", err)
+	}
+	if w := h.count.writes(); w != 0 {
+		t.Errorf("apply of a rejected plan sent %d writes", w)
+	}
+	if got := h.get(configmaps, "coll-c-ns", "labelled").GetLabels()[engine.LabelEnvironment]; got != owner {
+		t.Errorf("the object is now labelled for %q", got)
+	}
+	if h.exists(configmaps, "coll-c-ns", "new") {
+		t.Error("apply of a rejected plan created an object")
+	}
+}
+
+// TestExistingObjectIsTakenOver: an object that exists without being
+// managed by any Environment is shown as taken over, not created, with who
+// manages it; apply takes it and the next plan is a no-op.
+func TestExistingObjectIsTakenOver(t *testing.T) {
+	h := newHarness(t, engine.Options{})
+	const env = "coll-e"
+	h.ensureNamespace("coll-e-ns")
+	h.create(configmaps, unlabelled(configMap("coll-e-ns", "by-hand", env, map[string]any{"k": "old"})), "kubectl-create")
+	objs := []*unstructured.Unstructured{configMap("coll-e-ns", "by-hand", env, map[string]any{"k": "new"}), configMap("coll-e-ns", "fresh", env, nil)}
+
+	p := h.plan(env, objs, engine.PlanOptions{Prune: true})
+	if got := actions(p); got["ConfigMap by-hand"] != engine.ActionTakeOver || got["ConfigMap fresh"] != engine.ActionCreate {
+		t.Fatalf("actions = %v, want by-hand taken over and fresh created", got)
+	}
+	var text strings.Builder
+	if err := p.Print(&text, engine.PrintOptions{Diffs: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"ConfigMap coll-e-ns/by-hand taken over (an object not managed by this Environment (its fields are managed by kubectl-create))",
+		"-  k: old", "+  k: new",
+		"coll-e: 1 to create, 1 to take over, 0 to update, 0 to delete, 0 unchanged",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("printed plan lacks %q:\n%s", want, text.String())
+		}
+	}
+	out, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Summary().Past(); got != "1 created, 1 taken over, 0 updated, 0 deleted, 0 unchanged" {
+		t.Errorf("applied: %s", got)
+	}
+	live := h.get(configmaps, "coll-e-ns", "by-hand")
+	if live.GetLabels()[engine.LabelEnvironment] != env || live.Object["data"].(map[string]any)["k"] != "new" {
+		t.Errorf("taken-over object: labels %v, data %v", live.GetLabels(), live.Object["data"])
+	}
+	if p := h.plan(env, objs, engine.PlanOptions{Prune: true}); p.HasChanges() {
+		t.Errorf("not converged after the take-over: %v", changed(p))
+	}
+}

@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/gitplane/gitplane/render"
+)
+
+// AnnotationPrune set to "disabled" on an object keeps it in the cluster
+// when it leaves Git.
+const AnnotationPrune = render.AnnotationPrune
+
+// AnnotationForce set to "true" on an object (or on its Environment) allows
+// gitplane to delete and recreate it when an immutable field changes.
+const AnnotationForce = render.AnnotationForce
+
+// PruneShareLimit is the share of the inventory a prune may delete without
+// ConfirmPrune.
+const PruneShareLimit = 0.25
+
+// PlanOptions say how to compare.
+type PlanOptions struct {
+	// Prune plans the deletion of inventory objects that are no longer
+	// rendered. Without it they are only mentioned in the plan's warnings.
+	Prune bool
+	// AllowEmpty lets an empty render prune the whole inventory.
+	AllowEmpty bool
+	// ConfirmPrune lets a prune delete more than PruneShareLimit of the
+	// inventory.
+	ConfirmPrune bool
+}
+
+// Live is what the cluster holds of the desired and inventory objects.
+type Live struct {
+	Objects map[ID]*unstructured.Unstructured
+	// MetadataOnly marks objects read from a metadata-only list: apiVersion,
+	// kind and metadata, without their body.
+	MetadataOnly map[ID]bool
+}
+
+// Reconcile compares the desired objects (annotated with their hash by
+// withHash) with the live ones and the inventory, and returns the plan. It
+// does no I/O. Changes whose outcome only the API server can tell (fields
+// differ although the hash matches) are marked undecided, for the engine to
+// settle with a server-side dry-run; changes that need a metadata-only
+// object's body are marked for the engine to read it and compare again.
+func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv Inventory, opts PlanOptions) *Plan {
+	plan := &Plan{Environment: env, Inventory: inv}
+	rendered := NewInventory()
+	for _, d := range desired {
+		ref := RefOf(d)
+		rendered.refs[ref.ID()] = ref
+		obs, _ := inv.Observed(ref)
+		plan.Changes = append(plan.Changes, compareObject(ref, d, live.Objects[ref.ID()], live.MetadataOnly[ref.ID()], obs))
+	}
+	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return compareRefs(a.Ref, b.Ref) })
+
+	stale := inv.Minus(rendered)
+	var gone []Change
+	for _, ref := range slices.Backward(stale) {
+		l, ok := live.Objects[ref.ID()]
+		if !ok {
+			continue // already gone from the cluster
+		}
+		gone = append(gone, Change{Ref: ref, Action: ActionDelete, Live: l, Risks: deleteRisks(ref)})
+	}
+	if !opts.Prune {
+		if len(gone) > 0 {
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d object(s) left Git and are still in the cluster; apply with --prune to delete them", len(gone)))
+		}
+		return plan
+	}
+	guardPrune(plan, gone, len(desired), inv.Len(), opts)
+	plan.Changes = append(plan.Changes, gone...)
+	return plan
+}
+
+// compareObject decides one rendered object's action. A metadata-only live
+// object proves the object unchanged when the hash matches, gitplane's
+// labels and annotations hold, and the object is as gitplane left it: same
+// generation (kinds that count spec changes) or same resourceVersion.
+// Otherwise its body is needed (needsBody) to decide. A Secret's hash does
+// not cover its values, so a Secret's body is always compared; values that
+// differ in a Secret gitplane's last apply left untouched changed in Git,
+// not in the cluster (no drift).
+func compareObject(ref Ref, desired, live *unstructured.Unstructured, metadataOnly bool, obs Observed) Change {
+	c := Change{Ref: ref, Desired: desired, Live: live}
+	switch {
+	case live == nil:
+		c.Action = ActionCreate
+	case live.GetAnnotations()[AnnotationAppliedHash] != desired.GetAnnotations()[AnnotationAppliedHash]:
+		c.Action = ActionConfigure
+		c.needsBody = metadataOnly
+	case metadataOnly:
+		c.Action = ActionUnchanged
+		if isSecret(ref) || !holds(desired.Object["metadata"], live.Object["metadata"]) || !untouched(live, obs) {
+			c.needsBody = true
+		}
+	case holds(comparable(ref, desired), live.Object):
+		c.Action = ActionUnchanged
+	default:
+		c.Action = ActionConfigure
+		c.Drift = !isSecret(ref) || !untouched(live, obs)
+		c.undecided = true
+	}
+	return c
+}
+
+// untouched reports whether the object is as gitplane's last apply left it.
+func untouched(live *unstructured.Unstructured, obs Observed) bool {
+	if obs.ResourceVersion == "" {
+		return false
+	}
+	if g := live.GetGeneration(); g > 0 && g == obs.Generation {
+		return true
+	}
+	return live.GetResourceVersion() == obs.ResourceVersion
+}
+
+// guardPrune blocks deletions the guards forbid. A Namespace holding
+// objects gitplane does not own is checked by the engine, which can list.
+func guardPrune(plan *Plan, gone []Change, rendered, inventoried int, opts PlanOptions) {
+	if len(gone) == 0 {
+		return
+	}
+	var (
+		why   string
+		guard Guard
+	)
+	switch {
+	case rendered == 0 && !opts.AllowEmpty:
+		guard, why = GuardEmptyRender, "the render is empty; an empty render never prunes (pass --allow-empty to delete everything gitplane applied)"
+	case float64(len(gone)) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
+		guard, why = GuardPruneShare, fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
+	}
+	for i := range gone {
+		switch {
+		case why != "":
+			gone[i].block(guard, why)
+		case gone[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
+			gone[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
+		}
+	}
+	if why != "" {
+		plan.Warnings = append(plan.Warnings, "prune blocked: "+why)
+	}
+}
+
+// riskyKinds are the kinds whose loss takes capacity, identity or traffic
+// away; previews flag their deletion or recreation.
+var riskyKinds = map[string]string{
+	"NodePool":                 "deletes a Karpenter NodePool: its nodes are drained",
+	"EC2NodeClass":             "deletes a Karpenter EC2NodeClass: NodePools using it stop launching nodes",
+	"ServiceAccount":           "deletes a ServiceAccount: pods lose their IAM role",
+	"Ingress":                  "deletes an Ingress: the ALB is removed",
+	"Namespace":                "deletes a Namespace and everything in it",
+	"CustomResourceDefinition": "deletes a CRD and every object of its kind",
+}
+
+func deleteRisks(ref Ref) []string {
+	if r, ok := riskyKinds[ref.Kind]; ok {
+		return []string{r}
+	}
+	return nil
+}
