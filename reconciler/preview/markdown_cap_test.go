@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/aws/pricing"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 )
 

@@ -6,8 +6,8 @@ import (
 	"os"
 	"sync"
 
-	"github.com/gitplane/gitplane/reconciler/engine"
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
+	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/schema"
