@@ -91,8 +91,8 @@ type Server struct {
 	follow map[string]string              // Environment → branch
 	listed map[string]*schema.Environment // followed Environments as DefaultBranch lists them
 
-	syncs    *webhook.Coalescer[string]
-	previews *webhook.Coalescer[webhook.PREvent]
+	syncs    *Coalescer[string]
+	previews *Coalescer[webhook.PREvent]
 	hook     *webhook.Handler
 	ready    chan struct{}
 	stopped  context.CancelFunc
@@ -121,8 +121,8 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Run(ctx context.Context) error {
 	syncCtx, cancelSyncs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSyncs()
-	s.syncs = webhook.NewCoalescer(syncCtx, webhook.CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.syncJob)
-	s.previews = webhook.NewCoalescer(syncCtx, webhook.CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.previewJob)
+	s.syncs = NewCoalescer(syncCtx, CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.syncJob)
+	s.previews = NewCoalescer(syncCtx, CoalescerOptions{Settle: s.opts.Settle, Logger: s.log}, s.previewJob)
 	if len(s.opts.WebhookSecret) > 0 {
 		hook, err := webhook.New(ctx, webhook.Options{Secret: s.opts.WebhookSecret, Repository: s.opts.RepoName, Receiver: receiver{s}, Logger: s.log})
 		if err != nil {

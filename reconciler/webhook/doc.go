@@ -1,5 +1,4 @@
 // Package webhook receives GitHub webhooks: it checks each delivery's
 // HMAC-SHA256 signature before parsing anything, answers at once and hands
-// push and pull_request events to a Receiver in arrival order. Coalescer
-// turns bursts of triggers into few, serialised runs per key.
+// push and pull_request events to a Receiver in arrival order.
 package webhook

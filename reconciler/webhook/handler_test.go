@@ -300,3 +300,24 @@ func TestHandlerAfterShutdown(t *testing.T) {
 	}
 	t.Fatal("the handler still accepts events after its context ended")
 }
+
+// TestEventsInArrivalOrder: the Receiver sees pushes in the order GitHub
+// delivered them, so a Coalescer behind it ends at the newest commit.
+func TestEventsInArrivalOrder(t *testing.T) {
+	h, rec := newHandler(t, Options{})
+	for i := range 100 {
+		body := mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), After: github.String(fmt.Sprint(i)), Repo: &github.PushEventRepository{FullName: github.String("acme/specs")}})
+		if w := send(h, delivery{event: "push", id: fmt.Sprint("d", i), body: body}); w.Code != 202 {
+			t.Fatalf("push %d: status %d", i, w.Code)
+		}
+	}
+	h.Wait()
+	for i, p := range rec.pushes {
+		if p.SHA != fmt.Sprint(i) {
+			t.Fatalf("push %d carried %s: out of order", i, p.SHA)
+		}
+	}
+	if len(rec.pushes) != 100 {
+		t.Fatalf("got %d pushes, want 100", len(rec.pushes))
+	}
+}

@@ -1,4 +1,4 @@
-package webhook_test
+package server_test
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/github/githubtest"
 	"github.com/gitplane/gitplane/reconciler/source"
+	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/webhook"
 )
 
@@ -34,7 +35,7 @@ type syncer struct {
 	t      *testing.T
 	repo   *source.Repo
 	gh     *github.Client
-	co     *webhook.Coalescer[string]
+	co     *server.Coalescer[string]
 	runs   atomic.Int32
 	synced atomic.Value // string: the last SHA synced
 }
@@ -101,7 +102,7 @@ func TestPushFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := &syncer{t: t, repo: repo, gh: client}
-	s.co = webhook.NewCoalescer(ctx, webhook.CoalescerOptions{Settle: settle, Logger: log}, s.sync)
+	s.co = server.NewCoalescer(ctx, server.CoalescerOptions{Settle: settle, Logger: log}, s.sync)
 	secret := []byte("s3cret")
 	h, err := webhook.New(ctx, webhook.Options{Secret: secret, Repository: "acme/specs", Receiver: s, Logger: log})
 	if err != nil {

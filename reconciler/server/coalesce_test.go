@@ -1,4 +1,4 @@
-package webhook
+package server
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/go-github/v62/github"
 )
 
 // runLog records runs of a Coalescer and the most runs of one key at once.
@@ -125,26 +123,5 @@ func TestCoalescerStopsWithContext(t *testing.T) {
 	c.Wait()
 	if runs.Load() != 0 {
 		t.Fatalf("%d runs after cancel, want 0", runs.Load())
-	}
-}
-
-// TestEventsInArrivalOrder: the Receiver sees pushes in the order GitHub
-// delivered them, so a Coalescer behind it ends at the newest commit.
-func TestEventsInArrivalOrder(t *testing.T) {
-	h, rec := newHandler(t, Options{})
-	for i := range 100 {
-		body := mustJSON(&github.PushEvent{Ref: github.String("refs/heads/main"), After: github.String(fmt.Sprint(i)), Repo: &github.PushEventRepository{FullName: github.String("acme/specs")}})
-		if w := send(h, delivery{event: "push", id: fmt.Sprint("d", i), body: body}); w.Code != 202 {
-			t.Fatalf("push %d: status %d", i, w.Code)
-		}
-	}
-	h.Wait()
-	for i, p := range rec.pushes {
-		if p.SHA != fmt.Sprint(i) {
-			t.Fatalf("push %d carried %s: out of order", i, p.SHA)
-		}
-	}
-	if len(rec.pushes) != 100 {
-		t.Fatalf("got %d pushes, want 100", len(rec.pushes))
 	}
 }
