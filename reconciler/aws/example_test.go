@@ -9,7 +9,7 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Example shows the calls a preview makes: a Checker from the default
+// Example shows the calls a preview makes: a Client from the default
 // credential chain (here with --skip-aws, so it makes no calls, prints a
 // notice and prices from the embedded catalog), one Check per Environment
 // with the base and head revisions, and the PR-comment markdown.

@@ -33,7 +33,7 @@ type Change struct {
 }
 
 // Check runs preflight on the head objects and prices base and head.
-func (c *Checker) Check(ctx context.Context, ch Change) (Report, error) {
+func (c *Client) Check(ctx context.Context, ch Change) (Report, error) {
 	r := Report{Env: ch.Env.Metadata.Name}
 	if n := c.Notice(); n != "" {
 		r.Notices = append(r.Notices, n)

@@ -57,7 +57,7 @@ func TestAWSChecks(t *testing.T) {
 	}
 }
 
-// TestAWSChecksSkipped shows the disabled Checker's notice and prices from
+// TestAWSChecksSkipped shows the disabled Client's notice and prices from
 // the embedded catalog.
 func TestAWSChecksSkipped(t *testing.T) {
 	chk := gpaws.New(context.Background(), gpaws.Options{Skip: true})

@@ -34,7 +34,7 @@ type Input struct {
 	// AWS runs the IRSA trust-policy preflight on the head's objects and
 	// prices base and head with its prices (live spot prices when enabled);
 	// nil: no preflight, cost from Prices.
-	AWS *gpaws.Checker
+	AWS *gpaws.Client
 	// Loader and Renderer, when set, are shared by the previews of one
 	// change (base and head, every Environment), so that each unchanged
 	// file is parsed and each unchanged spec rendered once; nil: a fresh
@@ -213,7 +213,7 @@ func (p *EnvPreview) renderBase(ctx context.Context, in Input, r *render.Rendere
 
 // checkAWS runs the AWS checks on the head's objects; their cost estimate
 // replaces the one from Input.Prices.
-func (p *EnvPreview) checkAWS(ctx context.Context, chk *gpaws.Checker, res *render.Result, base, head *schema.Repo) {
+func (p *EnvPreview) checkAWS(ctx context.Context, chk *gpaws.Client, res *render.Result, base, head *schema.Repo) {
 	if chk == nil {
 		return
 	}

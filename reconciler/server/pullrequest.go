@@ -53,7 +53,7 @@ type GitHubPreviewer struct {
 	PlanOptions  engine.PlanOptions
 	// AWS adds the IRSA trust-policy preflight and live prices to previews;
 	// nil leaves them out (costs from the embedded catalog).
-	AWS    *gpaws.Checker
+	AWS    *gpaws.Client
 	Logger *slog.Logger
 }
 

@@ -120,7 +120,7 @@ func (f *awsFlags) bind(c *cobra.Command) {
 	c.Flags().StringVar(&f.profile, "profile", "", "AWS shared-config profile")
 }
 
-func (f *awsFlags) checker(cmd *cobra.Command, env *schema.Environment) *gpaws.Checker {
+func (f *awsFlags) checker(cmd *cobra.Command, env *schema.Environment) *gpaws.Client {
 	chk := gpaws.New(cmd.Context(), gpaws.Options{Skip: f.skip, Profile: f.profile, Region: env.Spec.Cluster.Region})
 	if n := chk.Notice(); n != "" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "notice:", n)

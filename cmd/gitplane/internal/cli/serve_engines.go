@@ -24,7 +24,7 @@ import (
 type serveEngines struct {
 	single    *engine.Engine
 	inCluster bool // single is the cluster serve runs in
-	aws       *gpaws.Checker
+	aws       *gpaws.Client
 	mu        sync.Mutex
 	byCluster map[engine.Cluster]*engine.Engine
 	all       []*engine.Engine
@@ -69,7 +69,7 @@ func (s *serveEngines) servedCluster(ctx context.Context, flag string, log *slog
 }
 
 // newEKSEngines connects to EKS clusters through chk.
-func newEKSEngines(chk *gpaws.Checker) *serveEngines {
+func newEKSEngines(chk *gpaws.Client) *serveEngines {
 	return &serveEngines{aws: chk, byCluster: map[engine.Cluster]*engine.Engine{}}
 }
 

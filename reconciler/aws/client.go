@@ -20,7 +20,7 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Options configure a Checker.
+// Options configure a Client.
 type Options struct {
 	Skip    bool   // --skip-aws: no AWS calls at all
 	Profile string // shared-config profile; empty: AWS_PROFILE or default
@@ -29,9 +29,11 @@ type Options struct {
 	Region string
 }
 
-// Checker runs the AWS checks of one gitplane run. A disabled Checker does
-// no AWS calls: preflight is off and prices come from the embedded catalog.
-type Checker struct {
+// Client is gitplane's AWS access for one run: it checks IRSA trust
+// policies before apply, prices Models and connects to EKS clusters by name
+// (RESTConfig). A disabled Client does no AWS calls: preflight is off and
+// prices come from the embedded catalog.
+type Client struct {
 	cfg     sdkaws.Config
 	enabled bool
 	notice  string
@@ -46,7 +48,7 @@ type settings struct {
 	eksOpts []eksauth.Option
 }
 
-// Option sets an optional dependency of a Checker.
+// Option sets an optional dependency of a Client.
 type Option func(*settings)
 
 // WithLogger sets the logger.
@@ -71,9 +73,9 @@ func WithEKSOptions(opts ...eksauth.Option) Option {
 }
 
 // New loads the default AWS configuration. It never fails: with Skip, or
-// when the chain finds no credentials, the Checker is disabled and Notice
+// when the chain finds no credentials, the Client is disabled and Notice
 // says why.
-func New(ctx context.Context, opts Options, extra ...Option) *Checker {
+func New(ctx context.Context, opts Options, extra ...Option) *Client {
 	if opts.Skip {
 		return disabled("AWS checks skipped (--skip-aws): no IRSA preflight; costs from the embedded catalog", extra)
 	}
@@ -87,13 +89,13 @@ func New(ctx context.Context, opts Options, extra ...Option) *Checker {
 	return NewWithConfig(cfg, extra...)
 }
 
-// NewWithConfig returns an enabled Checker using cfg's credentials.
-func NewWithConfig(cfg sdkaws.Config, extra ...Option) *Checker {
-	return &Checker{cfg: cfg, enabled: true, set: resolve(extra)}
+// NewWithConfig returns an enabled Client using cfg's credentials.
+func NewWithConfig(cfg sdkaws.Config, extra ...Option) *Client {
+	return &Client{cfg: cfg, enabled: true, set: resolve(extra)}
 }
 
-func disabled(notice string, extra []Option) *Checker {
-	return &Checker{notice: notice, set: resolve(extra)}
+func disabled(notice string, extra []Option) *Client {
+	return &Client{notice: notice, set: resolve(extra)}
 }
 
 func resolve(opts []Option) settings {
@@ -104,14 +106,14 @@ func resolve(opts []Option) settings {
 	return s
 }
 
-// Enabled reports whether the Checker calls AWS.
-func (c *Checker) Enabled() bool { return c.enabled }
+// Enabled reports whether the Client calls AWS.
+func (c *Client) Enabled() bool { return c.enabled }
 
-// Notice explains why a Checker is disabled; empty when enabled.
-func (c *Checker) Notice() string { return c.notice }
+// Notice explains why a Client is disabled; empty when enabled.
+func (c *Client) Notice() string { return c.notice }
 
 // regional returns the configuration for env's region.
-func (c *Checker) regional(env *schema.Environment) sdkaws.Config {
+func (c *Client) regional(env *schema.Environment) sdkaws.Config {
 	cfg := c.cfg.Copy()
 	cfg.Region = env.Spec.Cluster.Region
 	return cfg
@@ -119,7 +121,7 @@ func (c *Checker) regional(env *schema.Environment) sdkaws.Config {
 
 // Preflight checks the trust policy of every role the rendered
 // ServiceAccounts among objs use; nil when disabled.
-func (c *Checker) Preflight(ctx context.Context, env *schema.Environment, objs []*unstructured.Unstructured) []irsa.Finding {
+func (c *Client) Preflight(ctx context.Context, env *schema.Environment, objs []*unstructured.Unstructured) []irsa.Finding {
 	if !c.enabled {
 		return nil
 	}
@@ -133,7 +135,7 @@ func (c *Checker) Preflight(ctx context.Context, env *schema.Environment, objs [
 // Prices returns live prices for env's region when enabled, else the
 // embedded catalog. A failed live read falls back to the catalog; the
 // second value then says why.
-func (c *Checker) Prices(ctx context.Context, env *schema.Environment) (*pricing.Prices, string) {
+func (c *Client) Prices(ctx context.Context, env *schema.Environment) (*pricing.Prices, string) {
 	if !c.enabled {
 		return pricing.Offline(), ""
 	}
@@ -146,12 +148,12 @@ func (c *Checker) Prices(ctx context.Context, env *schema.Environment) (*pricing
 	return p, ""
 }
 
-// ErrDisabled is returned by RESTConfig on a disabled Checker.
+// ErrDisabled is returned by RESTConfig on a disabled Client.
 var ErrDisabled = errors.New("AWS access is off")
 
 // RESTConfig connects to env's EKS cluster by name (eks:DescribeCluster and
 // a refreshed STS token), for when no kubeconfig or context is given.
-func (c *Checker) RESTConfig(ctx context.Context, env *schema.Environment) (*rest.Config, error) {
+func (c *Client) RESTConfig(ctx context.Context, env *schema.Environment) (*rest.Config, error) {
 	if !c.enabled {
 		return nil, fmt.Errorf("connecting to EKS cluster %s: %w (%s)", env.Spec.Cluster.Name, ErrDisabled, c.notice)
 	}

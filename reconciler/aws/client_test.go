@@ -104,7 +104,7 @@ func TestCheckWithAWS(t *testing.T) {
 }
 
 // TestCheckWithoutAWS covers --skip-aws and a machine without credentials:
-// both give a disabled Checker with a notice, and Check still prices offline.
+// both give a disabled Client with a notice, and Check still prices offline.
 func TestCheckWithoutAWS(t *testing.T) {
 	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
 		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
@@ -137,7 +137,7 @@ func TestCheckWithoutAWS(t *testing.T) {
 				t.Errorf("report %+v: want no findings, one notice, offline prices", rep)
 			}
 			if _, err := chk.RESTConfig(context.Background(), head.Environments[0]); err == nil {
-				t.Error("RESTConfig on a disabled Checker succeeded")
+				t.Error("RESTConfig on a disabled Client succeeded")
 			}
 		})
 	}
