@@ -23,8 +23,8 @@ import (
 
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/github/githubtest"
-	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/server"
+	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/webhook"
 )
 
