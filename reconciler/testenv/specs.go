@@ -1,0 +1,185 @@
+package testenv
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gitplane/gitplane/schema"
+)
+
+// Specs is a copy of examples/specs that belongs to one test: every
+// Environment name and every namespace the specs render into carries the
+// test's own suffix, so two tests syncing "the examples" on one control
+// plane never share a namespaced object and no assertion depends on which
+// tests ran before (Flux's generateName pattern). Cluster-scoped objects
+// follow the Environment name (EC2NodeClass gitplane-<env>) or the namespace
+// (NodePools <namespace>-<model>-...); the prod overlay's PriorityClass is
+// the one name the copies share.
+type Specs struct {
+	Dir    string // the copy
+	Suffix string // "-" and 6 hex digits
+}
+
+// Env is the test's name of an example Environment: Env("staging") is
+// "staging-1a2b3c".
+func (s Specs) Env(name string) string { return name + s.Suffix }
+
+// Namespace is the test's name of an example namespace: Namespace("models")
+// is "models-1a2b3c".
+func (s Specs) Namespace(ns string) string { return ns + s.Suffix }
+
+// ExampleSpecs copies the repository's examples/specs into dst (created if
+// missing) with names of this test's own; see Specs.
+func ExampleSpecs(t testing.TB, dst string) Specs {
+	t.Helper()
+	b := make([]byte, 3)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	s := Specs{Dir: dst, Suffix: "-" + hex.EncodeToString(b)}
+	src := filepath.Join(repoRoot(), "examples", "specs")
+	if err := s.copyFrom(src); err != nil {
+		t.Fatalf("copying %s: %v", src, err)
+	}
+	return s
+}
+
+func (s Specs) copyFrom(src string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(s.Dir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(path, ".yaml") {
+			if data, err = s.rename(data); err != nil {
+				return fmt.Errorf("%s: %w", rel, err)
+			}
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+}
+
+// rename rewrites one YAML file's documents: Environment names, the
+// environments a spec lists, and namespaces — a spec's own (its default
+// made explicit) and any namespace field of an overlay's objects.
+func (s Specs) rename(data []byte) ([]byte, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var docs []*yaml.Node
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, err
+		}
+		docs = append(docs, &doc)
+	}
+	for _, doc := range docs {
+		if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+			s.renameDoc(doc.Content[0])
+		}
+	}
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	for _, doc := range docs {
+		if err := enc.Encode(doc); err != nil {
+			return nil, err
+		}
+	}
+	return out.Bytes(), enc.Close()
+}
+
+func (s Specs) renameDoc(m *yaml.Node) {
+	kind := scalar(m, "kind")
+	meta := value(m, "metadata")
+	spec := value(m, "spec")
+	switch {
+	case kind == "Environment" && meta != nil:
+		if n := value(meta, "name"); n != nil {
+			n.Value = s.Env(n.Value)
+		}
+	case (kind == "Model" || kind == "Gateway") && meta != nil:
+		ns := value(meta, "namespace")
+		if ns == nil {
+			def := schema.DefaultModelNamespace
+			if kind == "Gateway" {
+				def = schema.DefaultGatewayNamespace
+			}
+			meta.Content = append(meta.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "namespace"}, &yaml.Node{Kind: yaml.ScalarNode, Value: def})
+			ns = meta.Content[len(meta.Content)-1]
+		}
+		ns.Value = s.Namespace(ns.Value)
+		if routes := value(spec, "routes"); routes != nil && routes.Kind == yaml.SequenceNode {
+			for _, r := range routes.Content {
+				s.renameModelRef(value(r, "model"))
+			}
+		}
+		if envs := value(spec, "environments"); envs != nil && envs.Kind == yaml.SequenceNode {
+			for _, e := range envs.Content {
+				e.Value = s.Env(e.Value)
+			}
+		}
+	case meta != nil: // an overlay's own object
+		if ns := value(meta, "namespace"); ns != nil {
+			ns.Value = s.Namespace(ns.Value)
+		}
+	}
+}
+
+// renameModelRef points a Gateway route's model reference at the Model's
+// renamed namespace.
+func (s Specs) renameModelRef(ref *yaml.Node) {
+	if ref == nil || ref.Kind != yaml.MappingNode {
+		return
+	}
+	ns := value(ref, "namespace")
+	if ns == nil {
+		ref.Content = append(ref.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "namespace"}, &yaml.Node{Kind: yaml.ScalarNode, Value: schema.DefaultModelNamespace})
+		ns = ref.Content[len(ref.Content)-1]
+	}
+	ns.Value = s.Namespace(ns.Value)
+}
+
+// value is the value node of key in mapping m, or nil.
+func value(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(m *yaml.Node, key string) string {
+	if v := value(m, key); v != nil && v.Kind == yaml.ScalarNode {
+		return v.Value
+	}
+	return ""
+}
