@@ -1,5 +1,5 @@
-// Package aws is gitplane's AWS integration as the diff, preview and apply
-// code use it: a Client built from the default credential chain (or turned
+// Package aws is the loop's AWS side: checks before apply, prices and EKS
+// connections for the diff, preview, apply and serve code. A Client built from the default credential chain (or turned
 // off by --skip-aws or the lack of credentials, with a notice and never an
 // error) runs the IRSA trust-policy preflight for an Environment's rendered
 // objects and prices its Models, and a Report renders both for the terminal

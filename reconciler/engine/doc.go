@@ -1,5 +1,5 @@
-// Package engine is the apply stage of gitplane's loop: it plans an
-// Environment's rendered objects against the cluster (server-side dry-run
+// Package engine is the loop's apply stage: plan, apply, prune, wait.
+// It plans an Environment's rendered objects against the cluster (server-side dry-run
 // apply, a Plan with an action per object: created, configured, unchanged,
 // deleted), applies the plan with server-side apply in dependency order,
 // prunes what left Git through the Environment's inventory, and waits for

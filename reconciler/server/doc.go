@@ -1,4 +1,4 @@
-// Package server is gitplane's GitOps loop: it follows a Git repository
+// Package server is the loop itself, `gitplane serve`. It follows a Git repository
 // (polling on a schedule and on GitHub webhooks), syncs every Environment
 // whose branch moved — render, plan, apply with prune, wait for health — and
 // reports each sync to GitHub as a commit status. It serves /healthz,

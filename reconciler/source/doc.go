@@ -1,4 +1,4 @@
-// Package source keeps a local bare clone of the specs repository with go-git:
-// it fetches branches and pull-request heads incrementally, resolves refs to
+// Package source is the loop's first stage, Git: a local bare clone of the
+// specs repository kept with go-git. It fetches branches and pull-request heads incrementally, resolves refs to
 // commits and exposes a commit's tree as a read-only io/fs.FS.
 package source

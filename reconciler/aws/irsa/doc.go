@@ -1,5 +1,5 @@
-// Package irsa checks, before apply, that every IAM role the rendered
-// ServiceAccounts name in eks.amazonaws.com/role-arn can be assumed by that
+// Package irsa checks IRSA trust policies before apply. It checks that every
+// IAM role the rendered ServiceAccounts name in eks.amazonaws.com/role-arn can be assumed by that
 // ServiceAccount through IRSA: iam:GetRole, then the role's trust policy must
 // allow sts:AssumeRoleWithWebIdentity to the cluster's OIDC provider with a
 // :sub condition matching system:serviceaccount:<ns>:<sa> and an :aud
