@@ -1,5 +1,5 @@
-// Package awsconfig loads gitplane's AWS configuration from the default
-// credential chain — IRSA web identity in a cluster, environment variables or
+// Package awsconfig loads the AWS configuration of the loop's AWS side.
+// It reads the default credential chain — IRSA web identity in a cluster, environment variables or
 // a shared profile locally; gitplane never takes static keys — and tells a
 // missing-credentials condition apart so callers can skip AWS checks with a
 // notice instead of failing.

@@ -1,5 +1,6 @@
-// Package eksauth connects to an EKS cluster by name, the way
-// aws-iam-authenticator and `aws eks get-token` do: eks:DescribeCluster gives
+// Package eksauth connects the engine to an EKS cluster by name.
+// It works the way aws-iam-authenticator and `aws eks get-token` do:
+// eks:DescribeCluster gives
 // the API server endpoint and CA, and the bearer token is a presigned STS
 // GetCallerIdentity URL with the cluster name signed in as the x-k8s-aws-id
 // header. Tokens are valid for 15 minutes; the TokenSource caches one and
