@@ -33,7 +33,7 @@ type Renderer struct {
 	cache  map[string]map[string]unitOutput // env → unit key → output
 }
 
-// RendererOptions configure a Renderer.
+// RendererOptions configures a Renderer.
 type RendererOptions struct {
 	// Limits bound the overlay files read and the objects of an
 	// Environment; zero fields take schema.DefaultLimits.

@@ -26,7 +26,7 @@ type Loader struct {
 	files  map[string]*parsedFile // path → the file as last loaded
 }
 
-// LoaderOptions configure a Loader.
+// LoaderOptions configures a Loader.
 type LoaderOptions struct {
 	// Limits bound the files read; zero fields take DefaultLimits.
 	Limits Limits

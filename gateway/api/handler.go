@@ -25,7 +25,7 @@ type Authenticator interface {
 	Authenticate(key string) (caller string, ok bool)
 }
 
-// Options configure New.
+// Options configures New.
 type Options struct {
 	Config *config.Config
 	// Providers serve the routes, by route name; every route needs one.

@@ -47,7 +47,7 @@ type snapshot struct {
 	callers []string
 }
 
-// Options configure Load.
+// Options configures Load.
 type Options struct {
 	// Dir is the mounted Secret directory.
 	Dir string

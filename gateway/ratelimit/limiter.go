@@ -22,7 +22,7 @@ type Limiter struct {
 	onError func(error)
 }
 
-// Options configure New.
+// Options configures New.
 type Options struct {
 	Store Store
 	// Share divides every limit: the replica count when each replica keeps

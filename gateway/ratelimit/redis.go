@@ -18,7 +18,7 @@ type Redis struct {
 	rl  *redis_rate.Limiter
 }
 
-// RedisOptions configure NewRedis.
+// RedisOptions configures NewRedis.
 type RedisOptions struct {
 	Address      string
 	PasswordFile string        // read once at start; empty for none

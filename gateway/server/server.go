@@ -28,7 +28,7 @@ import (
 // event be missed.
 const keysPoll = time.Minute
 
-// Options configure New.
+// Options configures New.
 type Options struct {
 	Config *config.Config
 	// Logger receives the access log (one JSON line per request) and the

@@ -20,7 +20,7 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Options configure a Client.
+// Options configures a Client.
 type Options struct {
 	Skip    bool   // --skip-aws: no AWS calls at all
 	Profile string // shared-config profile; empty: AWS_PROFILE or default

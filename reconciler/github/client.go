@@ -12,7 +12,7 @@ import (
 	gh "github.com/google/go-github/v62/github"
 )
 
-// Options configure a Client.
+// Options configures a Client.
 type Options struct {
 	// BaseURL is the API root: empty for api.github.com, else GitHub
 	// Enterprise's (https://ghe.example.com/api/v3/) or a test server's.

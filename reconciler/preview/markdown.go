@@ -8,7 +8,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
-// MarkdownOptions say how to write the preview document.
+// MarkdownOptions says how to write the preview document.
 type MarkdownOptions struct {
 	// Title is the document's heading; default "gitplane preview".
 	Title string

@@ -13,7 +13,7 @@ import (
 // risks, IRSA findings) a capped document tries, longest first.
 var listLevels = []int{-1, 50, 10, 0}
 
-// limits say what a document leaves out.
+// limits says what a document leaves out.
 type limits struct {
 	lists int             // items listed per list; -1: all
 	diffs map[[2]int]bool // (preview, change) diffs shown; nil: all

@@ -30,7 +30,7 @@ var refSpecs = []config.RefSpec{
 	"+refs/pull/*/head:refs/remotes/origin/pr/*",
 }
 
-// Options say which repository to mirror and where.
+// Options says which repository to mirror and where.
 type Options struct {
 	// URL of the repository: https://, ssh://, scp-like git@host:path,
 	// file:// or a local path.

@@ -29,7 +29,7 @@ var RequiredCRDs = []string{
 	"authorizationpolicies.security.istio.io",
 }
 
-// Options say where the binaries and CRDs are. Empty fields are found from the
+// Options says where the binaries and CRDs are. Empty fields are found from the
 // environment (KUBEBUILDER_ASSETS, GITPLANE_CRDS) or the repository's .cache/.
 type Options struct {
 	AssetsDir string

@@ -30,7 +30,7 @@ const (
 	DefaultReadTimeout = 10 * time.Second
 )
 
-// Options configure a Handler.
+// Options configures a Handler.
 type Options struct {
 	Secret   []byte   // the webhook secret; required
 	Receiver Receiver // required

@@ -40,7 +40,7 @@ type Gateway struct {
 	done     chan error
 }
 
-// Options configure Start.
+// Options configures Start.
 type Options struct {
 	Backends server.Backends
 	Ready    func(context.Context) error

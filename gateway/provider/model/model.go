@@ -23,7 +23,7 @@ import (
 // maxResponseBytes bounds a non-streamed upstream answer.
 const maxResponseBytes = 64 << 20
 
-// Options configure New.
+// Options configures New.
 type Options struct {
 	// URL is the server's base URL (http://llama.models.svc:8000), without /v1.
 	URL string

@@ -34,7 +34,7 @@ func Offline() *Prices {
 	}
 }
 
-// LiveOptions configure Live.
+// LiveOptions configures Live.
 type LiveOptions struct {
 	Clock   clock.PassiveClock // default: the real clock
 	Product string             // spot product description; default Linux/UNIX

@@ -40,7 +40,7 @@ type Call struct {
 	Code   int
 }
 
-// Options configure a Server.
+// Options configures a Server.
 type Options struct {
 	Owner, Repo string // the one repository served; others are 404
 	Token       string // if set, requests must carry it as a bearer token
