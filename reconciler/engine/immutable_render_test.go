@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/render"
 )
 
@@ -22,7 +23,9 @@ func TestEngineLeavesRenderedObjectsAlone(t *testing.T) {
 	for _, ns := range []string{"istio-system", "istio-ingress"} {
 		h.ensureNamespace(ns)
 	}
-	res, err := render.Render(context.Background(), os.DirFS("../../examples/specs"), "staging")
+	specs := testenv.ExampleSpecs(t, t.TempDir())
+	env := specs.Env("staging")
+	res, err := render.Render(context.Background(), os.DirFS(specs.Dir), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +33,6 @@ func TestEngineLeavesRenderedObjectsAlone(t *testing.T) {
 	for i, o := range res.Objects {
 		before[i] = o.DeepCopy()
 	}
-	env := "staging" // as rendered; no other test of this package syncs the examples
 	// create, no-op, then a dry-run of the same plan
 	for _, step := range []engine.ApplyOptions{{}, {}, {DryRun: true, Diffs: true}} {
 		p, err := h.engine.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: res.Objects,
