@@ -16,7 +16,7 @@ import (
 // prune on the real API server, counting requests.
 func TestSyncLifecycle(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "life"
+	env := unique("life")
 	models := []model{{"alpha", "srv:v1"}, {"beta", "srv:v1"}, {"gamma", "srv:v1"}, {"delta", "srv:v1"}}
 
 	// Create: everything is new.
@@ -58,7 +58,7 @@ func TestSyncLifecycle(t *testing.T) {
 	// Update: a new image touches only alpha's Deployment.
 	models[0].image = "srv:v2"
 	p = h.sync(env, rendered(t, specRepo(env, models...), env), engine.PlanOptions{Prune: true})
-	if got := changed(p); !slices.Equal(got, []string{"apps/Deployment life-models/alpha configured"}) {
+	if got := changed(p); !slices.Equal(got, []string{"apps/Deployment " + env + "-models/alpha configured"}) {
 		t.Errorf("update changed %v, want only alpha's Deployment", got)
 	}
 	if img := containerImage(h.get(deployments, env+"-models", "alpha")); img != "srv:v2" {
@@ -103,7 +103,7 @@ func containerImage(d *unstructured.Unstructured) string {
 // with nothing lost or duplicated.
 func TestInterruptedApplyConverges(t *testing.T) {
 	h := newHarness(t, engine.Options{Concurrency: 1})
-	const env = "cut"
+	env := unique("cut")
 	objs := rendered(t, specRepo(env, model{"one", "srv:v1"}, model{"two", "srv:v1"}), env)
 
 	p := h.plan(env, objs, engine.PlanOptions{Prune: true})
@@ -132,7 +132,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 // TestTransientErrorsAreRetried answers the first writes with 503 and 429.
 func TestTransientErrorsAreRetried(t *testing.T) {
 	h := newHarness(t, engine.Options{Backoff: fastBackoff(5)})
-	const env = "flaky"
+	env := unique("flaky")
 	objs := rendered(t, specRepo(env, model{"one", "srv:v1"}), env)
 	h.count.before = failFirst(4, 503, 429)
 	h.sync(env, objs, engine.PlanOptions{})

@@ -19,21 +19,21 @@ import (
 // does not own.
 func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env, attacker = "coll-a", "coll-b"
+	env, attacker := unique("coll-a"), unique("coll-b")
 	ctx := context.Background()
-	h.ensureNamespace("coll-a-ns")
-	h.ensureNamespace("coll-a-sys")
-	ours := []*unstructured.Unstructured{configMap("coll-a-ns", "one", env, nil)}
+	h.ensureNamespace(env + "-ns")
+	h.ensureNamespace(env + "-sys")
+	ours := []*unstructured.Unstructured{configMap(env+"-ns", "one", env, nil)}
 	h.sync(env, ours, engine.PlanOptions{Prune: true})
-	h.create(deployments, unlabelled(deployment("coll-a-sys", "victim", env, "v1", nil)), "kube-controller-manager")
+	h.create(deployments, unlabelled(deployment(env+"-sys", "victim", env, "v1", nil)), "kube-controller-manager")
 
 	stored := h.get(configmaps, engine.InventoryNamespace, engine.InventoryName(env))
 	refs, _, _ := unstructured.NestedString(stored.Object, "data", "refs")
 	forged := configMap(engine.InventoryNamespace, engine.InventoryName(env), attacker,
-		map[string]any{"refs": refs + "apps|v1|Deployment|coll-a-sys|victim\n"})
+		map[string]any{"refs": refs + "apps|v1|Deployment|" + env + "-sys|victim\n"})
 	forged.SetAnnotations(map[string]string{"gitplane.dev/source": "overlays/coll-b/inventory.yaml"})
 	lease := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-		"metadata": map[string]any{"name": engine.LeaseName(env), "namespace": "coll-a-ns"}}}
+		"metadata": map[string]any{"name": engine.LeaseName(env), "namespace": env + "-ns"}}}
 	pod := configMap(engine.InventoryNamespace, "settings", attacker, nil)
 
 	h.count.reset()
@@ -43,8 +43,8 @@ func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 	}
 	for _, want := range []string{
 		"3 rendered object(s) collide with gitplane's own objects",
-		"overlays/coll-b/inventory.yaml: ConfigMap gitplane-system/gitplane-inventory-coll-a: ",
-		"coordination.k8s.io/Lease coll-a-ns/gitplane-sync-coll-a: Leases are locks",
+		"overlays/coll-b/inventory.yaml: ConfigMap gitplane-system/gitplane-inventory-" + env + ": ",
+		"coordination.k8s.io/Lease " + env + "-ns/gitplane-sync-" + env + ": Leases are locks",
 		"ConfigMap gitplane-system/settings: namespace gitplane-system holds",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -59,7 +59,7 @@ func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 		t.Error("the inventory of coll-a was written")
 	}
 	h.sync(env, ours, engine.PlanOptions{Prune: true, ConfirmPrune: true})
-	if !h.exists(deployments, "coll-a-sys", "victim") {
+	if !h.exists(deployments, env+"-sys", "victim") {
 		t.Error("coll-a's prune deleted a Deployment it never applied")
 	}
 }
@@ -69,28 +69,28 @@ func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 // error of the plan, and Apply refuses the plan before writing anything.
 func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const owner, intruder = "coll-c", "coll-d"
+	owner, intruder := unique("coll-c"), unique("coll-d")
 	ctx := context.Background()
-	h.ensureNamespace("coll-c-ns")
-	h.sync(owner, []*unstructured.Unstructured{configMap("coll-c-ns", "labelled", owner, nil), configMap("coll-c-ns", "stripped", owner, nil)}, engine.PlanOptions{})
-	stripped := h.get(configmaps, "coll-c-ns", "stripped")
+	h.ensureNamespace(owner + "-ns")
+	h.sync(owner, []*unstructured.Unstructured{configMap(owner+"-ns", "labelled", owner, nil), configMap(owner+"-ns", "stripped", owner, nil)}, engine.PlanOptions{})
+	stripped := h.get(configmaps, owner+"-ns", "stripped")
 	stripped.SetLabels(nil)
-	if _, err := h.dyn.Resource(configmaps).Namespace("coll-c-ns").Update(ctx, stripped, metav1.UpdateOptions{FieldManager: "kubectl-label"}); err != nil {
+	if _, err := h.dyn.Resource(configmaps).Namespace(owner+"-ns").Update(ctx, stripped, metav1.UpdateOptions{FieldManager: "kubectl-label"}); err != nil {
 		t.Fatal(err)
 	}
 
 	objs := []*unstructured.Unstructured{
-		configMap("coll-c-ns", "labelled", intruder, map[string]any{"k": "intruder"}),
-		configMap("coll-c-ns", "stripped", intruder, map[string]any{"k": "intruder"}),
-		configMap("coll-c-ns", "new", intruder, nil),
+		configMap(owner+"-ns", "labelled", intruder, map[string]any{"k": "intruder"}),
+		configMap(owner+"-ns", "stripped", intruder, map[string]any{"k": "intruder"}),
+		configMap(owner+"-ns", "new", intruder, nil),
 	}
 	p := h.plan(intruder, objs, engine.PlanOptions{})
 	errs := map[string]string{}
 	for _, c := range p.Errors() {
 		errs[c.Ref.Name] = c.Error
 	}
-	if !strings.Contains(errs["labelled"], "ConfigMap coll-c-ns/labelled: owned by Environment coll-c (labelled gitplane.dev/environment=coll-c)") ||
-		!strings.Contains(errs["stripped"], "owned by Environment coll-c (recorded in its inventory)") || len(errs) != 2 {
+	if !strings.Contains(errs["labelled"], "ConfigMap "+owner+"-ns/labelled: owned by Environment "+owner+" (labelled gitplane.dev/environment="+owner+")") ||
+		!strings.Contains(errs["stripped"], "owned by Environment "+owner+" (recorded in its inventory)") || len(errs) != 2 {
 		t.Errorf("plan errors = %q", errs)
 	}
 	h.count.reset()
@@ -102,10 +102,10 @@ func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
 	if w := h.count.writes(); w != 0 {
 		t.Errorf("apply of a rejected plan sent %d writes", w)
 	}
-	if got := h.get(configmaps, "coll-c-ns", "labelled").GetLabels()[engine.LabelEnvironment]; got != owner {
+	if got := h.get(configmaps, owner+"-ns", "labelled").GetLabels()[engine.LabelEnvironment]; got != owner {
 		t.Errorf("the object is now labelled for %q", got)
 	}
-	if h.exists(configmaps, "coll-c-ns", "new") {
+	if h.exists(configmaps, owner+"-ns", "new") {
 		t.Error("apply of a rejected plan created an object")
 	}
 }
@@ -115,10 +115,10 @@ func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
 // manages it; apply takes it and the next plan is a no-op.
 func TestExistingObjectIsTakenOver(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "coll-e"
-	h.ensureNamespace("coll-e-ns")
-	h.create(configmaps, unlabelled(configMap("coll-e-ns", "by-hand", env, map[string]any{"k": "old"})), "kubectl-create")
-	objs := []*unstructured.Unstructured{configMap("coll-e-ns", "by-hand", env, map[string]any{"k": "new"}), configMap("coll-e-ns", "fresh", env, nil)}
+	env := unique("coll-e")
+	h.ensureNamespace(env + "-ns")
+	h.create(configmaps, unlabelled(configMap(env+"-ns", "by-hand", env, map[string]any{"k": "old"})), "kubectl-create")
+	objs := []*unstructured.Unstructured{configMap(env+"-ns", "by-hand", env, map[string]any{"k": "new"}), configMap(env+"-ns", "fresh", env, nil)}
 
 	p := h.plan(env, objs, engine.PlanOptions{Prune: true})
 	if got := actions(p); got["ConfigMap by-hand"] != engine.ActionTakeOver || got["ConfigMap fresh"] != engine.ActionCreate {
@@ -129,9 +129,9 @@ func TestExistingObjectIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"ConfigMap coll-e-ns/by-hand taken over (an object not managed by this Environment (its fields are managed by kubectl-create))",
+		"ConfigMap " + env + "-ns/by-hand taken over (an object not managed by this Environment (its fields are managed by kubectl-create))",
 		"-  k: old", "+  k: new",
-		"coll-e: 1 to create, 1 to take over, 0 to update, 0 to delete, 0 unchanged",
+		env + ": 1 to create, 1 to take over, 0 to update, 0 to delete, 0 unchanged",
 	} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("printed plan lacks %q:\n%s", want, text.String())
@@ -144,7 +144,7 @@ func TestExistingObjectIsTakenOver(t *testing.T) {
 	if got := out.Summary().Past(); got != "1 created, 1 taken over, 0 updated, 0 deleted, 0 unchanged" {
 		t.Errorf("applied: %s", got)
 	}
-	live := h.get(configmaps, "coll-e-ns", "by-hand")
+	live := h.get(configmaps, env+"-ns", "by-hand")
 	if live.GetLabels()[engine.LabelEnvironment] != env || live.Object["data"].(map[string]any)["k"] != "new" {
 		t.Errorf("taken-over object: labels %v, data %v", live.GetLabels(), live.Object["data"])
 	}

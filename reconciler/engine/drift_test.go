@@ -19,7 +19,7 @@ import (
 // diff shows the image drift; apply takes it back and leaves replicas alone.
 func TestDriftIsRevertedAndForeignFieldsKept(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "drift"
+	env := unique("drift")
 	objs := rendered(t, specRepo(env, model{"llm", "srv:v1"}), env)
 	h.sync(env, objs, engine.PlanOptions{})
 
@@ -74,13 +74,13 @@ func TestDriftIsRevertedAndForeignFieldsKept(t *testing.T) {
 // takes it.
 func TestConflictWithAnotherApplier(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "conflict"
-	h.ensureNamespace("conflict-ns")
-	objs := []*unstructured.Unstructured{configMap("conflict-ns", "shared", env, map[string]any{"owner": "gitplane"})}
+	env := unique("conflict")
+	h.ensureNamespace(env + "-ns")
+	objs := []*unstructured.Unstructured{configMap(env+"-ns", "shared", env, map[string]any{"owner": "gitplane"})}
 	h.sync(env, objs, engine.PlanOptions{})
 
-	theirs := configMap("conflict-ns", "shared", env, map[string]any{"owner": "other"})
-	if _, err := h.dyn.Resource(configmaps).Namespace("conflict-ns").Apply(context.Background(), "shared", theirs,
+	theirs := configMap(env+"-ns", "shared", env, map[string]any{"owner": "other"})
+	if _, err := h.dyn.Resource(configmaps).Namespace(env+"-ns").Apply(context.Background(), "shared", theirs,
 		metav1.ApplyOptions{FieldManager: "other-gitops", Force: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), `conflict with another field manager: .data.owner is managed by "other-gitops"; apply with --force-conflicts`) {
 		t.Fatalf("apply err = %v, want a conflict naming manager and field", err)
 	}
-	if v := h.get(configmaps, "conflict-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "other" {
+	if v := h.get(configmaps, env+"-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "other" {
 		t.Errorf("conflicting apply changed the value to %v", v)
 	}
 
@@ -105,7 +105,7 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 	if _, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{ForceConflicts: true}); err != nil {
 		t.Fatalf("apply --force-conflicts: %v", err)
 	}
-	if v := h.get(configmaps, "conflict-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "gitplane" {
+	if v := h.get(configmaps, env+"-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "gitplane" {
 		t.Errorf("--force-conflicts left the value at %v", v)
 	}
 }
@@ -115,13 +115,13 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 // deleted and recreated.
 func TestImmutableFieldChange(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "immutable"
-	h.ensureNamespace("immutable-ns")
+	env := unique("immutable")
+	h.ensureNamespace(env + "-ns")
 	ctx := context.Background()
-	h.sync(env, []*unstructured.Unstructured{deployment("immutable-ns", "web", env, "v1", nil)}, engine.PlanOptions{})
-	uid := h.get(deployments, "immutable-ns", "web").GetUID()
+	h.sync(env, []*unstructured.Unstructured{deployment(env+"-ns", "web", env, "v1", nil)}, engine.PlanOptions{})
+	uid := h.get(deployments, env+"-ns", "web").GetUID()
 
-	changedSelector := []*unstructured.Unstructured{deployment("immutable-ns", "web", env, "v2", nil)}
+	changedSelector := []*unstructured.Unstructured{deployment(env+"-ns", "web", env, "v2", nil)}
 	p := h.plan(env, changedSelector, engine.PlanOptions{})
 	c := p.Changes[0]
 	if c.Action != engine.ActionConfigure || len(c.Immutable) == 0 || c.Immutable[0] != "spec.selector" || c.Recreate {
@@ -131,11 +131,11 @@ func TestImmutableFieldChange(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `field(s) spec.selector cannot change in place; annotate the object or its Environment with gitplane.dev/force: "true"`) {
 		t.Fatalf("apply err = %v, want it to name spec.selector and the opt-in", err)
 	}
-	if got := h.get(deployments, "immutable-ns", "web").GetUID(); got != uid {
+	if got := h.get(deployments, env+"-ns", "web").GetUID(); got != uid {
 		t.Fatal("Deployment was recreated without opt-in")
 	}
 
-	forced := []*unstructured.Unstructured{deployment("immutable-ns", "web", env, "v2", map[string]any{engine.AnnotationForce: "true"})}
+	forced := []*unstructured.Unstructured{deployment(env+"-ns", "web", env, "v2", map[string]any{engine.AnnotationForce: "true"})}
 	p = h.plan(env, forced, engine.PlanOptions{})
 	if !p.Changes[0].Recreate {
 		t.Errorf("plan does not say the opted-in Deployment will be recreated: %+v", p.Changes[0])
@@ -143,7 +143,7 @@ func TestImmutableFieldChange(t *testing.T) {
 	if _, err := h.engine.Apply(ctx, p, engine.ApplyOptions{}); err != nil {
 		t.Fatalf("apply with gitplane.dev/force: %v", err)
 	}
-	d := h.get(deployments, "immutable-ns", "web")
+	d := h.get(deployments, env+"-ns", "web")
 	if d.GetUID() == uid {
 		t.Error("Deployment was not recreated")
 	}

@@ -20,7 +20,7 @@ var ec2nodeclasses = schema.GroupVersionResource{Group: "karpenter.k8s.aws", Ver
 
 func TestWaitForHealth(t *testing.T) {
 	h := newHarness(t, engine.Options{Poll: 200 * time.Millisecond})
-	const env = "health"
+	env := unique("health")
 	objs := rendered(t, specRepo(env, model{"llm", "srv:v1"}), env)
 	ctx := context.Background()
 
@@ -30,7 +30,7 @@ func TestWaitForHealth(t *testing.T) {
 		if !engine.IsHealthError(err) {
 			t.Fatalf("err = %v, want a health timeout", err)
 		}
-		for _, want := range []string{"apps/Deployment health-models/llm: InProgress", "karpenter.sh/NodePool health-models-llm-", "no Ready condition yet"} {
+		for _, want := range []string{"apps/Deployment " + env + "-models/llm: InProgress", "karpenter.sh/NodePool " + env + "-models-llm-", "no Ready condition yet"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("health error does not mention %q:\n%v", want, err)
 			}

@@ -82,7 +82,8 @@ func pauseWrites(paused, resume chan struct{}) func(*http.Request) (*http.Respon
 // applies, the other fails naming the holder and writes nothing, and the
 // inventory ends up holding exactly the labelled live objects.
 func TestConcurrentAppliesOfOneEnvironment(t *testing.T) {
-	const env, ns = "lease-a", "lease-a-ns"
+	env := unique("lease-a")
+	ns := env + "-ns"
 	first := newHarness(t, engine.Options{Identity: "first-run"})
 	second := newHarness(t, engine.Options{Identity: "second-run"})
 	first.ensureNamespace(ns)
@@ -110,7 +111,7 @@ func TestConcurrentAppliesOfOneEnvironment(t *testing.T) {
 
 	var busy *engine.BusyError
 	if !errors.As(errB, &busy) || busy.Holder != "first-run" ||
-		!strings.HasPrefix(errB.Error(), "Environment lease-a is being synced by first-run since ") {
+		!strings.HasPrefix(errB.Error(), "Environment "+env+" is being synced by first-run since ") {
 		t.Errorf("second apply: err = %v, want a *BusyError naming first-run", errB)
 	}
 	if w := second.count.writes(); w != 0 {
@@ -129,7 +130,8 @@ func TestConcurrentAppliesOfOneEnvironment(t *testing.T) {
 // the inventory changed (resourceVersion), read it again and merge, so the
 // other run's objects stay recorded.
 func TestInventoryWriteMergesConcurrentChanges(t *testing.T) {
-	const env, ns = "lease-b", "lease-b-ns"
+	env := unique("lease-b")
+	ns := env + "-ns"
 	h := newHarness(t, engine.Options{})
 	h.ensureNamespace(ns)
 	h.sync(env, configMaps(ns, env, "base"), engine.PlanOptions{Prune: true})
@@ -170,14 +172,15 @@ func (h *harness) putLease(env, holder string, renewed time.Time) {
 // it and since when; one its holder stopped renewing (a killed process) is
 // taken over once it expires.
 func TestLeaseHeldOrExpired(t *testing.T) {
-	const env, ns = "lease-c", "lease-c-ns"
+	env := unique("lease-c")
+	ns := env + "-ns"
 	h := newHarness(t, engine.Options{})
 	h.ensureNamespace(ns)
 	since := time.Now().Add(-10 * time.Second).UTC().Truncate(time.Second)
 	h.putLease(env, "ci-run-42", since)
 	p := h.plan(env, configMaps(ns, env, "x"), engine.PlanOptions{})
 	_, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{})
-	if want := "Environment lease-c is being synced by ci-run-42 since " + since.Format(time.RFC3339); err == nil || err.Error() != want {
+	if want := "Environment " + env + " is being synced by ci-run-42 since " + since.Format(time.RFC3339); err == nil || err.Error() != want {
 		t.Errorf("apply err = %v, want %q", err, want)
 	}
 	if h.exists(configmaps, ns, "x") {
@@ -194,7 +197,7 @@ func TestLeaseHeldOrExpired(t *testing.T) {
 // TestLeaseLostStopsTheSync: when another run takes the Lease, the next
 // renewal notices and the lock's context ends with ErrLeaseLost.
 func TestLeaseLostStopsTheSync(t *testing.T) {
-	const env = "lease-d"
+	env := unique("lease-d")
 	clk := clocktesting.NewFakeClock(time.Now())
 	h := newHarness(t, engine.Options{Clock: clk, LeaseDuration: 30 * time.Second, Identity: "renewer"})
 	ctx, release, err := h.engine.Lock(context.Background(), env)

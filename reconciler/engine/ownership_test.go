@@ -58,21 +58,21 @@ func priorityClass(name, env string) *unstructured.Unstructured {
 // nothing, and the line is dropped.
 func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env, other = "own-a", "own-b"
-	h.ensureNamespace("own-a-ns")
-	h.ensureNamespace("own-a-sys") // stands for kube-system
-	ours := []*unstructured.Unstructured{configMap("own-a-ns", "one", env, nil), configMap("own-a-ns", "two", env, nil)}
+	env, other := unique("own-a"), unique("own-b")
+	h.ensureNamespace(env + "-ns")
+	h.ensureNamespace(env + "-sys") // stands for kube-system
+	ours := []*unstructured.Unstructured{configMap(env+"-ns", "one", env, nil), configMap(env+"-ns", "two", env, nil)}
 	h.sync(env, ours, engine.PlanOptions{Prune: true})
-	h.sync(other, []*unstructured.Unstructured{priorityClass("own-b-critical", other)}, engine.PlanOptions{Prune: true})
-	h.create(deployments, unlabelled(deployment("own-a-sys", "coredns", env, "v1", nil)), "kube-controller-manager")
+	h.sync(other, []*unstructured.Unstructured{priorityClass(other+"-critical", other)}, engine.PlanOptions{Prune: true})
+	h.create(deployments, unlabelled(deployment(env+"-sys", "coredns", env, "v1", nil)), "kube-controller-manager")
 
-	h.forgeInventory(env, "apps|v1|Deployment|own-a-sys|coredns", "scheduling.k8s.io|v1|PriorityClass||own-b-critical")
+	h.forgeInventory(env, "apps|v1|Deployment|"+env+"-sys|coredns", "scheduling.k8s.io|v1|PriorityClass||"+other+"-critical")
 	p := h.sync(env, ours, engine.PlanOptions{Prune: true, ConfirmPrune: true})
 
-	if !h.exists(deployments, "own-a-sys", "coredns") {
+	if !h.exists(deployments, env+"-sys", "coredns") {
 		t.Error("prune deleted a Deployment gitplane never applied")
 	}
-	if !h.exists(priorityclasses, "", "own-b-critical") {
+	if !h.exists(priorityclasses, "", other+"-critical") {
 		t.Error("prune of own-a deleted own-b's PriorityClass")
 	}
 	blocked := map[string]string{}
@@ -81,8 +81,8 @@ func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 			blocked[c.Ref.Name] = c.Blocked
 		}
 	}
-	if !strings.Contains(blocked["coredns"], "not labelled gitplane.dev/environment=own-a") ||
-		!strings.Contains(blocked["own-b-critical"], "belongs to Environment own-b") {
+	if !strings.Contains(blocked["coredns"], "not labelled gitplane.dev/environment="+env) ||
+		!strings.Contains(blocked[other+"-critical"], "belongs to Environment "+other) {
 		t.Errorf("blocked deletions = %q", blocked)
 	}
 	if !p.PruneBlocked() {
@@ -99,15 +99,15 @@ func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 // prune never deletes it.
 func TestFailedApplyIsNotRecorded(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "own-c"
+	env := unique("own-c")
 	ctx := context.Background()
-	h.ensureNamespace("own-c-ns")
-	theirs := unlabelled(configMap("own-c-ns", "helm-owned", env, map[string]any{"owner": "helm"}))
-	if _, err := h.dyn.Resource(configmaps).Namespace("own-c-ns").Apply(ctx, "helm-owned", theirs, metav1.ApplyOptions{FieldManager: "helm", Force: true}); err != nil {
+	h.ensureNamespace(env + "-ns")
+	theirs := unlabelled(configMap(env+"-ns", "helm-owned", env, map[string]any{"owner": "helm"}))
+	if _, err := h.dyn.Resource(configmaps).Namespace(env+"-ns").Apply(ctx, "helm-owned", theirs, metav1.ApplyOptions{FieldManager: "helm", Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	keep := configMap("own-c-ns", "keep", env, nil)
-	objs := []*unstructured.Unstructured{keep, configMap("own-c-ns", "helm-owned", env, map[string]any{"owner": "gitplane"})}
+	keep := configMap(env+"-ns", "keep", env, nil)
+	objs := []*unstructured.Unstructured{keep, configMap(env+"-ns", "helm-owned", env, map[string]any{"owner": "gitplane"})}
 	p := h.plan(env, objs, engine.PlanOptions{Prune: true})
 	_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{})
 	var ae *engine.ApplyError
@@ -120,7 +120,7 @@ func TestFailedApplyIsNotRecorded(t *testing.T) {
 	}
 
 	h.sync(env, []*unstructured.Unstructured{keep}, engine.PlanOptions{Prune: true, ConfirmPrune: true})
-	if !h.exists(configmaps, "own-c-ns", "helm-owned") {
+	if !h.exists(configmaps, env+"-ns", "helm-owned") {
 		t.Error("prune deleted the object whose apply had failed")
 	}
 }
@@ -129,25 +129,25 @@ func TestFailedApplyIsNotRecorded(t *testing.T) {
 // someone relabels before the apply is not deleted.
 func TestPruneChecksAgainBeforeDeleting(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "own-d"
+	env := unique("own-d")
 	ctx := context.Background()
-	h.ensureNamespace("own-d-ns")
-	objs := []*unstructured.Unstructured{configMap("own-d-ns", "a", env, nil), configMap("own-d-ns", "b", env, nil)}
+	h.ensureNamespace(env + "-ns")
+	objs := []*unstructured.Unstructured{configMap(env+"-ns", "a", env, nil), configMap(env+"-ns", "b", env, nil)}
 	h.sync(env, objs, engine.PlanOptions{Prune: true})
 	p := h.plan(env, objs[:1], engine.PlanOptions{Prune: true, ConfirmPrune: true})
 	if s := p.Summary(); s.Delete != 1 {
 		t.Fatalf("plan: %s, want b deleted", s)
 	}
-	b := h.get(configmaps, "own-d-ns", "b")
+	b := h.get(configmaps, env+"-ns", "b")
 	b.SetLabels(map[string]string{engine.LabelEnvironment: "someone-else"})
-	if _, err := h.dyn.Resource(configmaps).Namespace("own-d-ns").Update(ctx, b, metav1.UpdateOptions{FieldManager: "kubectl-label"}); err != nil {
+	if _, err := h.dyn.Resource(configmaps).Namespace(env+"-ns").Update(ctx, b, metav1.UpdateOptions{FieldManager: "kubectl-label"}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := h.engine.Apply(ctx, p, engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !h.exists(configmaps, "own-d-ns", "b") {
+	if !h.exists(configmaps, env+"-ns", "b") {
 		t.Error("prune deleted an object that changed hands after the plan")
 	}
 	if s := out.Summary(); s.Delete != 0 || s.Blocked != 1 {

@@ -17,21 +17,21 @@ import (
 // everything on an empty render, and large prunes without confirmation.
 func TestPruneGuards(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "guards"
+	env := unique("guards")
 	ctx := context.Background()
-	h.ensureNamespace("guards-keep")
+	h.ensureNamespace(env + "-keep")
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
-		"metadata": map[string]any{"name": "guards-shared", "labels": map[string]any{engine.LabelEnvironment: env}}}}
-	kept := configMap("guards-keep", "kept", env, map[string]any{"k": "v"})
+		"metadata": map[string]any{"name": env + "-shared", "labels": map[string]any{engine.LabelEnvironment: env}}}}
+	kept := configMap(env+"-keep", "kept", env, map[string]any{"k": "v"})
 	kept.SetAnnotations(map[string]string{engine.AnnotationPrune: "disabled"})
 	var base []*unstructured.Unstructured
 	for i := range 10 {
-		base = append(base, configMap("guards-keep", fmt.Sprintf("cm-%d", i), env, map[string]any{"k": "v"}))
+		base = append(base, configMap(env+"-keep", fmt.Sprintf("cm-%d", i), env, map[string]any{"k": "v"}))
 	}
-	all := append([]*unstructured.Unstructured{ns, kept, configMap("guards-shared", "ours", env, nil)}, base...)
+	all := append([]*unstructured.Unstructured{ns, kept, configMap(env+"-shared", "ours", env, nil)}, base...)
 	h.sync(env, all, engine.PlanOptions{Prune: true})
 	// Someone else keeps a ConfigMap in the shared namespace.
-	if _, err := h.dyn.Resource(configmaps).Namespace("guards-shared").Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+	if _, err := h.dyn.Resource(configmaps).Namespace(env+"-shared").Create(ctx, &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "theirs"}}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestPruneGuards(t *testing.T) {
 		if s := p.Summary(); s.Delete != 0 || !strings.Contains(strings.Join(p.Warnings, "\n"), "pass --confirm-prune") {
 			t.Errorf("large prune: %s, warnings %v", s, p.Warnings)
 		}
-		if !h.exists(configmaps, "guards-keep", "cm-9") {
+		if !h.exists(configmaps, env+"-keep", "cm-9") {
 			t.Error("unconfirmed prune deleted cm-9")
 		}
 	})
@@ -68,13 +68,13 @@ func TestPruneGuards(t *testing.T) {
 		if !strings.Contains(blocked["kept"], "gitplane.dev/prune: disabled") {
 			t.Errorf("kept: blocked = %q", blocked["kept"])
 		}
-		if !strings.Contains(blocked["guards-shared"], "objects gitplane does not own: configmaps/theirs") {
-			t.Errorf("namespace: blocked = %q", blocked["guards-shared"])
+		if !strings.Contains(blocked[env+"-shared"], "objects gitplane does not own: configmaps/theirs") {
+			t.Errorf("namespace: blocked = %q", blocked[env+"-shared"])
 		}
-		if h.exists(configmaps, "guards-shared", "ours") {
+		if h.exists(configmaps, env+"-shared", "ours") {
 			t.Error("gitplane's own ConfigMap in the shared namespace was not pruned")
 		}
-		if !h.exists(configmaps, "guards-keep", "kept") || !h.exists(namespaces, "", "guards-shared") {
+		if !h.exists(configmaps, env+"-keep", "kept") || !h.exists(namespaces, "", env+"-shared") {
 			t.Error("a guarded object was deleted")
 		}
 		inv, _ := h.engine.ReadInventory(ctx, env)
@@ -84,12 +84,12 @@ func TestPruneGuards(t *testing.T) {
 	})
 
 	t.Run("objects outside the inventory are never deleted", func(t *testing.T) {
-		stranger := configMap("guards-keep", "stranger", env, map[string]any{"k": "v"})
-		if _, err := h.dyn.Resource(configmaps).Namespace("guards-keep").Create(ctx, stranger, metav1.CreateOptions{}); err != nil {
+		stranger := configMap(env+"-keep", "stranger", env, map[string]any{"k": "v"})
+		if _, err := h.dyn.Resource(configmaps).Namespace(env+"-keep").Create(ctx, stranger, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		h.sync(env, base, engine.PlanOptions{Prune: true, ConfirmPrune: true})
-		if !h.exists(configmaps, "guards-keep", "stranger") {
+		if !h.exists(configmaps, env+"-keep", "stranger") {
 			t.Error("prune deleted an object gitplane never applied")
 		}
 	})
@@ -99,12 +99,12 @@ func TestPruneGuards(t *testing.T) {
 // plan's diff, text and JSON output.
 func TestSecretValuesNeverPrinted(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env = "secrets"
-	h.ensureNamespace("secrets-ns")
+	env := unique("secrets")
+	h.ensureNamespace(env + "-ns")
 	secret := func(value string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "v1", "kind": "Secret",
-			"metadata":   map[string]any{"name": "api-keys", "namespace": "secrets-ns", "labels": map[string]any{engine.LabelEnvironment: env}},
+			"metadata":   map[string]any{"name": "api-keys", "namespace": env + "-ns", "labels": map[string]any{engine.LabelEnvironment: env}},
 			"stringData": map[string]any{"key": value},
 		}}
 	}

@@ -17,7 +17,8 @@ import (
 // a value edited in the cluster is drift.
 func TestSecretHashHidesValues(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	const env, ns = "secret-hash", "secret-hash-ns"
+	env := unique("secret-hash")
+	ns := env + "-ns"
 	ctx := context.Background()
 	h.ensureNamespace(ns)
 	secret := func(value string) *unstructured.Unstructured {
@@ -40,7 +41,7 @@ func TestSecretHashHidesValues(t *testing.T) {
 	}
 
 	p := h.sync(env, []*unstructured.Unstructured{v2}, engine.PlanOptions{Prune: true})
-	if got := changed(p); len(got) != 1 || got[0] != "Secret secret-hash-ns/api-key configured" || p.Changes[0].Drift {
+	if got := changed(p); len(got) != 1 || got[0] != "Secret "+ns+"/api-key configured" || p.Changes[0].Drift {
 		t.Errorf("value changed in Git: %v (drift %v), want the Secret configured, no drift", got, p.Changes[0].Drift)
 	}
 	live := h.get(secrets, ns, "api-key")

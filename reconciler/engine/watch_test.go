@@ -27,7 +27,7 @@ func TestWatchedPlans(t *testing.T) {
 	defer eng.Close()
 	h.engine = eng
 
-	const env = "watched"
+	env := unique("watched")
 	objs := rendered(t, specRepo(env, model{"w", "srv:v1"}), env)
 	h.sync(env, objs, engine.PlanOptions{Prune: true})
 
@@ -48,7 +48,7 @@ func TestWatchedPlans(t *testing.T) {
 		p = h.plan(env, objs, engine.PlanOptions{Prune: true})
 		return p.HasChanges()
 	})
-	if got := changed(p); len(got) != 1 || got[0] != "apps/Deployment watched-models/w configured" || !p.Changes[indexOfChange(p)].Drift {
+	if got := changed(p); len(got) != 1 || got[0] != "apps/Deployment "+env+"-models/w configured" || !p.Changes[indexOfChange(p)].Drift {
 		t.Errorf("drift through the watch: %v", got)
 	}
 }
