@@ -29,7 +29,7 @@ LDFLAGS      := -s -w -X github.com/gitplane/gitplane/render/version.Version=$(V
 IMAGE_DIR    := $(CACHE)/image
 IMAGE_ARCH   ?= $(shell go env GOARCH)
 
-.PHONY: all build image test vet unit bench demo demo-gateway demo-down FORCE controlplane redis crds clean help
+.PHONY: all build image test test-shared vet unit bench demo demo-gateway demo-down FORCE controlplane redis crds clean help
 
 all: build
 
@@ -101,7 +101,10 @@ vet:
 	go vet ./...
 
 test: controlplane redis vet ## install what is missing, vet, run all tests (integration included)
-	go test -count=1 ./...
+	go test -count=1 -shuffle=on ./...
+
+test-shared: controlplane redis build ## the whole suite twice, shuffled, on one shared control plane (cmd/devcluster)
+	@.ci/test-shared.sh
 
 unit: ## fast tests only (no control plane)
 	go test -short ./...

@@ -20,14 +20,25 @@ var (
 	once     sync.Once
 )
 
-// Config returns the rest.Config of the test binary's control plane, starting
-// it on first use. Under `go test -short` the test is skipped.
+// SharedKubeconfig names the environment variable that points the tests at
+// a control plane already running (cmd/devcluster's kubeconfig): every test
+// binary then shares it instead of starting its own, and none stops it.
+// `make test-shared` runs the whole suite twice, shuffled, on one.
+const SharedKubeconfig = "GITPLANE_TEST_KUBECONFIG"
+
+// Config returns the rest.Config of the test binary's control plane: the
+// shared one named by $GITPLANE_TEST_KUBECONFIG, or one of its own started
+// on first use. Under `go test -short` the test is skipped.
 func Config(t testing.TB) *rest.Config {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: needs the local control plane (kube-apiserver + etcd); run without -short, as `make test` does")
 	}
 	once.Do(func() {
+		if path := os.Getenv(SharedKubeconfig); path != "" {
+			shared, startErr = connect(path)
+			return
+		}
 		shared, startErr = Start(context.Background(), Options{})
 		if startErr == nil {
 			fmt.Fprintf(os.Stderr, "testenv: kube-apiserver started at %s; %d CRDs established (%s)\n",
@@ -38,6 +49,20 @@ func Config(t testing.TB) *rest.Config {
 		t.Fatalf("starting local control plane: %v", startErr)
 	}
 	return rest.CopyConfig(shared.Config)
+}
+
+// connect uses the running control plane of a kubeconfig file; its CRDs
+// must be established (cmd/devcluster loads them).
+func connect(path string) (*Env, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: %w", SharedKubeconfig, path, err)
+	}
+	crds, err := waitEstablished(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("shared control plane at %s: %w", cfg.Host, err)
+	}
+	return &Env{Config: cfg, CRDs: crds}, nil
 }
 
 // Main runs the tests and stops the control plane if one was started. Use it
