@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +16,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/gitplane/gitplane/reconciler/testenv"
+	"github.com/gitplane/gitplane/render"
 )
 
 // TestServerSideDryRun sends every object rendered from examples/ to the real
@@ -25,9 +27,13 @@ func TestServerSideDryRun(t *testing.T) {
 	cfg := testenv.Config(t)
 	dyn := dynamic.NewForConfigOrDie(cfg)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
+	specs := testenv.ExampleSpecs(t, t.TempDir()) // names of this test's own
 	for _, env := range []string{"staging", "prod"} {
 		t.Run(env, func(t *testing.T) {
-			res := renderExamples(t, env)
+			res, err := render.Render(context.Background(), os.DirFS(specs.Dir), specs.Env(env))
+			if err != nil {
+				t.Fatal(err)
+			}
 			objs := res.Objects
 			// the Istio install owns the ingress gateway's namespace
 			createNamespace(t, dyn, res.Env.Spec.Istio.IngressGatewayNamespace)

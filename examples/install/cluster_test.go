@@ -118,7 +118,8 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	}
 	asSA := connect(t, sa)
 
-	rendered := renderExamples(ctx, t)
+	specs := testenv.ExampleSpecs(t, t.TempDir()) // Environments and namespaces of this test's own
+	rendered := renderExamples(ctx, t, specs)
 	createOutsideNamespaces(ctx, t, admin, rendered)
 	used := map[schema.GroupResource]bool{}
 	for _, o := range rendered {
@@ -138,34 +139,35 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 		}
 	}
 	inventory := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
-		"metadata": map[string]any{"name": "gitplane-inventory-prod", "namespace": namespace}, "data": map[string]any{"refs": ""}}}
+		"metadata": map[string]any{"name": engine.InventoryName(specs.Env("prod")), "namespace": namespace}, "data": map[string]any{"refs": ""}}}
 	if err := asSA.apply(ctx, t, inventory, false); err != nil {
 		t.Errorf("as gitplane: writing the inventory: %v", err)
 	}
 	checkForbidden(ctx, t, asSA)
 	checkRoleMatches(t, find(t, objs, "ClusterRole"), used)
-	syncAsServiceAccount(ctx, t, sa)
+	syncAsServiceAccount(ctx, t, sa, specs)
 }
 
 // syncAsServiceAccount runs the engine itself as gitplane: it takes prod's
 // Lease, reads and writes the inventory, looks for objects to take over and
 // applies prod's rendered objects.
-func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config) {
+func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config, specs testenv.Specs) {
 	t.Helper()
 	eng, err := engine.New(sa, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := render.Render(ctx, os.DirFS("../specs"), "prod")
+	prod := specs.Env("prod")
+	res, err := render.Render(ctx, os.DirFS(specs.Dir), prod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lctx, release, err := eng.Lock(ctx, "prod")
+	lctx, release, err := eng.Lock(ctx, prod)
 	if err != nil {
 		t.Fatalf("as gitplane: taking the Lease of prod: %v", err)
 	}
 	defer release()
-	p, err := eng.Plan(lctx, engine.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
+	p, err := eng.Plan(lctx, engine.PlanRequest{Environment: prod, Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
 	if err != nil {
 		t.Fatalf("as gitplane: planning prod: %v", err)
 	}
@@ -177,11 +179,11 @@ func syncAsServiceAccount(ctx context.Context, t *testing.T, sa *rest.Config) {
 	}
 }
 
-func renderExamples(ctx context.Context, t *testing.T) []*unstructured.Unstructured {
+func renderExamples(ctx context.Context, t *testing.T, specs testenv.Specs) []*unstructured.Unstructured {
 	t.Helper()
 	var out []*unstructured.Unstructured
-	for _, env := range []string{"staging", "prod"} {
-		res, err := render.Render(ctx, os.DirFS("../specs"), env)
+	for _, env := range []string{specs.Env("staging"), specs.Env("prod")} {
+		res, err := render.Render(ctx, os.DirFS(specs.Dir), env)
 		if err != nil {
 			t.Fatalf("rendering examples/specs for %s: %v", env, err)
 		}

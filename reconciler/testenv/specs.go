@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -24,8 +26,8 @@ import (
 // plane never share a namespaced object and no assertion depends on which
 // tests ran before (Flux's generateName pattern). Cluster-scoped objects
 // follow the Environment name (EC2NodeClass gitplane-<env>) or the namespace
-// (NodePools <namespace>-<model>-...); the prod overlay's PriorityClass is
-// the one name the copies share.
+// (NodePools <namespace>-<model>-...); an overlay's cluster-scoped objects
+// (the prod overlay's PriorityClass) get the suffix.
 type Specs struct {
 	Dir    string // the copy
 	Suffix string // "-" and 6 hex digits
@@ -52,7 +54,67 @@ func ExampleSpecs(t testing.TB, dst string) Specs {
 	if err := s.copyFrom(src); err != nil {
 		t.Fatalf("copying %s: %v", src, err)
 	}
+	if err := s.renameClusterScoped(); err != nil {
+		t.Fatalf("renaming the overlays' cluster-scoped objects: %v", err)
+	}
 	return s
+}
+
+// clusterScoped are the kinds an overlay may add that have no namespace to
+// tell two copies apart: their names get the suffix, in every overlay file
+// that says them (a patch's priorityClassName, say).
+var clusterScoped = map[string]bool{"PriorityClass": true, "ClusterRole": true, "ClusterRoleBinding": true, "StorageClass": true}
+
+func (s Specs) renameClusterScoped() error {
+	overlays := filepath.Join(s.Dir, "overlays")
+	var files []string
+	names := map[string]bool{}
+	err := filepath.WalkDir(overlays, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		files = append(files, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var doc struct {
+				Kind     string `yaml:"kind"`
+				Metadata struct {
+					Name string `yaml:"name"`
+				} `yaml:"metadata"`
+			}
+			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if clusterScoped[doc.Kind] && doc.Metadata.Name != "" {
+				names[doc.Metadata.Name] = true
+			}
+		}
+	})
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	var alts []string
+	for n := range names {
+		alts = append(alts, regexp.QuoteMeta(n))
+	}
+	sort.Strings(alts)
+	word := regexp.MustCompile(`\b(` + strings.Join(alts, "|") + `)\b`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f, word.ReplaceAll(data, []byte("${1}"+s.Suffix)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s Specs) copyFrom(src string) error {

@@ -11,8 +11,7 @@ import (
 )
 
 // TestExampleSpecsOwnNames: two copies render the same objects under names
-// of their own — no object in common but the prod overlay's PriorityClass
-// — and each still renders every Environment of the examples.
+// of their own — no object in common — and each still renders every Environment of the examples.
 func TestExampleSpecsOwnNames(t *testing.T) {
 	a := testenv.ExampleSpecs(t, t.TempDir())
 	b := testenv.ExampleSpecs(t, t.TempDir())
@@ -41,9 +40,6 @@ func TestExampleSpecsOwnNames(t *testing.T) {
 					}
 				case ns != "" && !strings.HasSuffix(ns, s.Suffix):
 					t.Errorf("%s %s/%s: namespace not the copy's own", o.GetKind(), ns, o.GetName())
-				}
-				if o.GetKind() == "PriorityClass" {
-					continue // the one shared name (see Specs)
 				}
 				id := o.GetKind() + " " + o.GetNamespace() + "/" + o.GetName()
 				if other, dup := seen[id]; dup && other != s.Suffix {
