@@ -83,7 +83,7 @@ func TestSyncLifecycle(t *testing.T) {
 	if !h.exists(deployments, env+"-models", "gamma") {
 		t.Error("gamma's Deployment was deleted")
 	}
-	inv, _ = h.engine.ReadInventory(context.Background(), env)
+	inv = h.inventory(env)
 	if inv.Len() != len(objs) {
 		t.Errorf("inventory holds %d refs after prune, want %d", inv.Len(), len(objs))
 	}

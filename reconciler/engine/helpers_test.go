@@ -288,3 +288,13 @@ func unique(name string) string {
 	}
 	return name + "-" + hex.EncodeToString(b)
 }
+
+// inventory reads env's inventory; a failed read fails the test.
+func (h *harness) inventory(env string) engine.Inventory {
+	h.t.Helper()
+	inv, err := h.engine.ReadInventory(context.Background(), env)
+	if err != nil {
+		h.t.Fatalf("reading the inventory of %s: %v", env, err)
+	}
+	return inv
+}

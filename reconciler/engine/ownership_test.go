@@ -114,7 +114,7 @@ func TestFailedApplyIsNotRecorded(t *testing.T) {
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), `managed by "helm"`) {
 		t.Fatalf("apply err = %v, want the conflict with helm", err)
 	}
-	inv, _ := h.engine.ReadInventory(ctx, env)
+	inv := h.inventory(env)
 	if got := inv.Refs(); len(got) != 1 || got[0].Name != "keep" {
 		t.Errorf("inventory = %v, want only keep: the failed object must not be recorded", got)
 	}

@@ -77,7 +77,7 @@ func TestPruneGuards(t *testing.T) {
 		if !h.exists(configmaps, env+"-keep", "kept") || !h.exists(namespaces, "", env+"-shared") {
 			t.Error("a guarded object was deleted")
 		}
-		inv, _ := h.engine.ReadInventory(ctx, env)
+		inv := h.inventory(env)
 		if want := len(base) + 2; inv.Len() != want {
 			t.Errorf("inventory holds %d refs; want the %d rendered plus the 2 kept", inv.Len(), want)
 		}

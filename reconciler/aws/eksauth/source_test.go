@@ -51,8 +51,8 @@ func TestTokenSourceRefreshesBeforeExpiry(t *testing.T) {
 	}
 	clk.Step(time.Second) // a token signed a second later differs
 	src.Invalidate()
-	if tok, _ := src.Token(ctx); tok == last {
-		t.Error("Invalidate kept the cached token")
+	if tok, err := src.Token(ctx); err != nil || tok == last {
+		t.Errorf("Invalidate kept the cached token (err %v)", err)
 	}
 }
 

@@ -52,7 +52,10 @@ func TestTransport(t *testing.T) {
 		wg.Go(func() { get("/ok") })
 	}
 	wg.Wait()
-	first, _ := src.Token(context.Background())
+	first, err := src.Token(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(seen) != 1 || seen["Bearer "+first.Value] != 10 {
 		t.Fatalf("10 concurrent requests carried %d distinct Authorization headers, want the one cached token", len(seen))
 	}
