@@ -72,7 +72,7 @@ func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionP
 // deletion propagates in the background: the new object takes the name at
 // once and the garbage collector removes the old one's dependents (a
 // Deployment's ReplicaSets), as kubectl replace --force does.
-func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstructured, error) {
+func (e *Engine) recreate(ctx context.Context, c Change) (*unstructured.Unstructured, error) {
 	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, false, nil); err != nil {
 		return nil, fmt.Errorf("deleting %s to recreate it: %w", c.Ref, err)
 	}
