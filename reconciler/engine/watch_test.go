@@ -142,8 +142,10 @@ func TestIdleWatchesStop(t *testing.T) {
 
 	clk.Step(6 * time.Minute)
 	plan()
-	clk.Step(5 * time.Minute) // 11 minutes since the start, 5 since the last plan
-	waitUntil(t, 30*time.Second, func() bool { return clk.Waiters() == 2 }) // the timers were set again
+	// 11 minutes since the start, 5 since the last plan: the timers fire
+	// and are set again
+	clk.Step(5 * time.Minute)
+	waitUntil(t, 30*time.Second, func() bool { return clk.Waiters() == 2 })
 	if n := streams.openFor(env); n != 2 {
 		t.Fatalf("%d watch(es) open 5 minutes after a plan read them, want 2", n)
 	}
