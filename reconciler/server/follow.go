@@ -45,8 +45,13 @@ func (s *Server) discover() {
 		}
 	}
 	s.mu.Lock()
+	left := slices.DeleteFunc(slices.Collect(maps.Keys(s.follow)), func(env string) bool { _, kept := follow[env]; return kept })
 	s.follow, s.listed = follow, listed
 	s.mu.Unlock()
+	for _, env := range left {
+		// after any sync of it in flight, which may still start watches
+		s.syncs.Trigger(env, "no longer followed")
+	}
 	for env, branch := range follow {
 		if _, ok := s.board.get(env); !ok {
 			s.board.set(EnvStatus{Environment: env, Branch: branch})

@@ -28,6 +28,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 	s.discover() // the default branch as fetched now names the clusters
 	branch, ok := s.followMap()[env]
 	if !ok {
+		s.release(env, "no longer followed")
 		return
 	}
 	sha, err := s.opts.Source.Resolve(branch)
@@ -63,6 +64,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 	if err != nil {
 		return nil, err
 	}
+	s.syncsWith(env, eng)
 	plan, err := eng.Plan(ctx, engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
 		Cluster: engine.ClusterOf(res.Env)})
 	if err != nil {
