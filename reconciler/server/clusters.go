@@ -34,10 +34,10 @@ func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
 // stopped.
 func (s *Server) syncsWith(env string, eng Engine) {
 	s.mu.Lock()
-	before, ok := s.engines[env]
+	before := s.engines[env]
 	s.engines[env] = eng
 	s.mu.Unlock()
-	if w, watches := before.(watcher); ok && before != eng && watches {
+	if w, watches := before.(watcher); watches && before != eng {
 		w.Unwatch(env)
 	}
 }

@@ -16,8 +16,14 @@ import (
 
 // syncJob syncs one Environment to the newest commit of its branch: fetch,
 // read the Environments on the default branch again, render, plan, apply with the configured prune options, wait for health,
-// and report. Runs of one Environment never overlap (the Coalescer).
+// and report. Runs of one Environment never overlap (the Coalescer). For an
+// Environment the loop no longer follows it stops the watches of its syncs
+// instead.
 func (s *Server) syncJob(ctx context.Context, env, why string) {
+	if _, ok := s.followMap()[env]; !ok && why == notFollowed {
+		s.release(env, why)
+		return
+	}
 	fetchStart := time.Now()
 	err := s.opts.Source.Fetch(ctx)
 	s.log.Debug("fetched", "env", env, "duration", time.Since(fetchStart))
@@ -28,7 +34,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 	s.discover() // the default branch as fetched now names the clusters
 	branch, ok := s.followMap()[env]
 	if !ok {
-		s.release(env, "no longer followed")
+		s.release(env, notFollowed)
 		return
 	}
 	sha, err := s.opts.Source.Resolve(branch)
