@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,7 +55,7 @@ func (e *ApplyError) Error() string {
 // server's answer, error).
 func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Plan, error) {
 	out := *plan
-	out.Changes = append([]Change(nil), plan.Changes...)
+	out.Changes = slices.Clone(plan.Changes)
 	if err := foreignError(&out); err != nil {
 		return &out, err
 	}
@@ -82,36 +81,25 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan, opts ApplyOptions) (*Pla
 			return &out, err
 		}
 	}
-	var (
-		mu     sync.Mutex
-		failed []Change
-	)
-	record := func(c *Change, err error) {
-		if err == nil {
-			return
-		}
-		c.setError(err)
-		c.refused = isObjection(err)
-		mu.Lock()
-		failed = append(failed, *c)
-		mu.Unlock()
-	}
+	done := newResults()
 	for stage := range 3 {
-		if err := e.applyStage(ctx, &out, stage, opts, record); err != nil {
+		outcomes, err := e.applyStage(ctx, &out, stage, opts)
+		done.record(&out, outcomes)
+		if err != nil {
 			return &out, err
 		}
 	}
-	deleted := e.prune(ctx, &out, opts.DryRun, record)
+	done.record(&out, e.prune(ctx, &out, opts.DryRun))
 	if ctx.Err() != nil {
 		return &out, fmt.Errorf("sync of %s interrupted: %w", env, context.Cause(ctx))
 	}
 	if !opts.DryRun {
-		if _, err := e.updateInventory(ctx, env, stored, finalEdit(&out, plan.Inventory, deleted)); err != nil {
+		if _, err := e.updateInventory(ctx, env, stored, finalEdit(&out, plan.Inventory, done)); err != nil {
 			return &out, err
 		}
 	}
-	if len(failed) > 0 {
-		return &out, &ApplyError{Failed: failed}
+	if len(done.failed) > 0 {
+		return &out, &ApplyError{Failed: done.failed}
 	}
 	if opts.Wait > 0 && !opts.DryRun {
 		if err := e.Wait(ctx, env, desiredObjects(&out), opts.Wait); err != nil {
@@ -130,15 +118,55 @@ func writes(plan *Plan, rendered inventoryEdit) bool {
 	return slices.ContainsFunc(plan.Changes, func(c Change) bool { return c.Guard == GuardNotOwned })
 }
 
+// outcome is what carrying out one change of a plan came to.
+type outcome struct {
+	index    int       // of the change in Plan.Changes
+	change   Change    // the change as carried out: action, diff, guard
+	observed *Observed // the object right after this sync applied it
+	gone     bool      // the object no longer exists (prune)
+	err      error
+}
+
+// results collects the outcomes of a sync.
+type results struct {
+	failed   []Change
+	refused  map[ID]bool // the server refused this sync's write of the object
+	observed map[ID]Observed
+	deleted  []Ref
+}
+
+func newResults() *results {
+	return &results{refused: map[ID]bool{}, observed: map[ID]Observed{}}
+}
+
+// record puts the outcomes in the plan Apply returns, and collects them.
+func (r *results) record(plan *Plan, outcomes []outcome) {
+	for _, o := range outcomes {
+		c := o.change
+		if o.err != nil {
+			c.setError(o.err)
+			r.refused[c.Ref.ID()] = isObjection(o.err)
+			r.failed = append(r.failed, c)
+		}
+		if o.observed != nil {
+			r.observed[c.Ref.ID()] = *o.observed
+		}
+		if o.gone {
+			r.deleted = append(r.deleted, c.Ref)
+		}
+		plan.Changes[o.index] = c
+	}
+}
+
 // finalEdit is what the sync leaves in the inventory: the rendered objects
 // and what it observed of those it applied, without what it deleted, the
 // objects that turned out not to be the Environment's, and the objects the
 // server refused that were not the Environment's before (an object whose
 // apply failed on a conflict is someone else's). Objects whose outcome is
 // unknown (the request was cut off) stay: prune checks the live object.
-func finalEdit(plan *Plan, base Inventory, deleted []Ref) inventoryEdit {
+func finalEdit(plan *Plan, base Inventory, done *results) inventoryEdit {
 	add := NewInventory()
-	remove := slices.Clone(deleted)
+	remove := slices.Clone(done.deleted)
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		switch {
@@ -146,84 +174,95 @@ func finalEdit(plan *Plan, base Inventory, deleted []Ref) inventoryEdit {
 			if c.Guard == GuardNotOwned {
 				remove = append(remove, c.Ref)
 			}
-		case c.refused && !ownedBefore(c, base, plan.Environment):
+		case done.refused[c.Ref.ID()] && !ownedBefore(c, base, plan.Environment):
 			remove = append(remove, c.Ref)
 		default:
 			add.refs[c.Ref.ID()] = c.Ref
 		}
 	}
-	return inventoryEdit{add: add.WithObserved(observations(plan)), remove: remove}
+	return inventoryEdit{add: add.WithObserved(done.observed), remove: remove}
 }
 
 // applyStage applies the stage's created and configured objects in
-// parallel, then waits for what the next stage needs.
-func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts ApplyOptions, record func(*Change, error)) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opts.Concurrency)
-	var crds []*unstructured.Unstructured
-	for i := range plan.Changes {
-		c := &plan.Changes[i]
+// parallel, then waits for what the next stage needs. It returns what
+// became of each; plan is only read.
+func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts ApplyOptions) ([]outcome, error) {
+	var (
+		todo []int
+		crds []*unstructured.Unstructured
+	)
+	for i, c := range plan.Changes {
 		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
 			continue
 		}
 		if c.Ref.Kind == "CustomResourceDefinition" {
 			crds = append(crds, c.Desired)
 		}
+		todo = append(todo, i)
+	}
+	outcomes := make([]outcome, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	for k, i := range todo {
 		g.Go(func() error {
-			record(c, e.applyChange(gctx, c, opts))
+			c, obs, err := e.applyChange(gctx, plan.Changes[i], opts)
+			outcomes[k] = outcome{index: i, change: c, observed: obs, err: err}
 			return nil
 		})
 	}
 	_ = g.Wait()
 	if ctx.Err() != nil {
-		return fmt.Errorf("sync of %s interrupted: %w", plan.Environment, context.Cause(ctx))
+		return outcomes, fmt.Errorf("sync of %s interrupted: %w", plan.Environment, context.Cause(ctx))
 	}
 	if len(crds) > 0 && !opts.DryRun {
 		if err := e.waitEstablished(ctx, crds); err != nil {
-			return err
+			return outcomes, err
 		}
 		e.mapper.Reset()
 	}
-	return nil
+	return outcomes, nil
 }
 
 // applyChange applies one object, recreating it when an immutable field
-// changes and that is allowed, and keeps the server's answer for the diff.
-func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) error {
+// changes and that is allowed. It returns the change as carried out (its
+// diff from the server's answer) and, unless dry-running, what the object
+// looks like after it.
+func (e *Engine) applyChange(ctx context.Context, c Change, opts ApplyOptions) (Change, *Observed, error) {
 	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: opts.DryRun, force: opts.ForceConflicts, forceDrift: true, live: c.Live})
 	if isImmutable(err) {
 		c.Immutable = immutableFields(err)
 		if !c.Recreate && !allowRecreate(c.Desired) {
-			return fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
+			return c, nil, fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
 				c.Ref, strings.Join(c.Immutable, ", "), AnnotationForce)
 		}
 		c.Recreate = true
 		if opts.DryRun {
-			return nil
+			return c, nil, nil
 		}
 		result, err = e.recreate(ctx, c)
 	}
 	if err != nil {
-		return err
+		return c, nil, err
 	}
+	var obs *Observed
 	if !opts.DryRun {
-		c.observed = &Observed{ResourceVersion: result.GetResourceVersion(), Generation: result.GetGeneration()}
+		obs = &Observed{ResourceVersion: result.GetResourceVersion(), Generation: result.GetGeneration()}
 	}
 	if phase, _, _ := unstructured.NestedString(result.Object, "status", "phase"); c.Ref.Kind == "Namespace" && phase == "Terminating" {
-		return fmt.Errorf("%s is terminating; objects cannot be created in it until it is gone", c.Ref)
+		return c, obs, fmt.Errorf("%s is terminating; objects cannot be created in it until it is gone", c.Ref)
 	}
 	if c.Action == ActionConfigure && c.Live != nil && SameObject(c.Live, result) {
 		// Only the server could tell: the difference was normalisation.
 		c.Action, c.Drift = ActionUnchanged, false
 	}
 	if opts.Diffs && c.Diff == "" && c.Action != ActionUnchanged {
-		d, derr := unifiedDiff(c.Ref, c.Live, result)
-		if derr != nil {
-			return derr
+		d, err := unifiedDiff(c.Ref, c.Live, result)
+		if err != nil {
+			return c, obs, err
 		}
 		c.Diff = d
 	}
-	return nil
+	return c, obs, nil
 }
 
 func renderedInventory(plan *Plan) Inventory {
@@ -234,17 +273,6 @@ func renderedInventory(plan *Plan) Inventory {
 		}
 	}
 	return inv
-}
-
-// observations collects what this sync saw of the objects it applied.
-func observations(plan *Plan) map[ID]Observed {
-	out := map[ID]Observed{}
-	for _, c := range plan.Changes {
-		if c.observed != nil {
-			out[c.Ref.ID()] = *c.observed
-		}
-	}
-	return out
 }
 
 func desiredObjects(plan *Plan) []*unstructured.Unstructured {

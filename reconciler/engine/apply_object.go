@@ -9,7 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // applyCall says how to apply one object.
@@ -68,15 +67,19 @@ func (e *Engine) deleteOne(ctx context.Context, ref Ref, policy metav1.DeletionP
 	return err
 }
 
-// recreate deletes the object, waits until it is gone, and applies it. The
+// recreatePoll is how often a recreate looks whether the old object is gone.
+const recreatePoll = 200 * time.Millisecond
+
+// recreate deletes the object, waits until it is gone (at most
+// Options.RecreateTimeout), and applies it. The
 // deletion propagates in the background: the new object takes the name at
 // once and the garbage collector removes the old one's dependents (a
 // Deployment's ReplicaSets), as kubectl replace --force does.
-func (e *Engine) recreate(ctx context.Context, c *Change) (*unstructured.Unstructured, error) {
+func (e *Engine) recreate(ctx context.Context, c Change) (*unstructured.Unstructured, error) {
 	if err := e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, false, nil); err != nil {
 		return nil, fmt.Errorf("deleting %s to recreate it: %w", c.Ref, err)
 	}
-	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+	err := e.poll(ctx, recreatePoll, e.opts.RecreateTimeout, func(ctx context.Context) (bool, error) {
 		obj, err := e.getLive(ctx, c.Ref)
 		return obj == nil, err
 	})

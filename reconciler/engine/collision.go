@@ -18,11 +18,12 @@ import (
 // from which one LIST is cheaper than a GET each.
 const listAbove = 8
 
-// readStale reads again, with their managedFields, the inventory objects
-// that are no longer rendered: those a prune would delete (their ownership
-// is checked), and those the labelled lists did not return (someone removed
-// gitplane's label), so the plan can say they are still there.
-func (e *Engine) readStale(ctx context.Context, live Live, desired []*unstructured.Unstructured, inv Inventory, prune bool) error {
+// readStale returns live with the inventory objects that are no longer
+// rendered read again, with their managedFields: those a prune would delete
+// (their ownership is checked), and those the labelled lists did not return
+// (someone removed gitplane's label), so the plan can say they are still
+// there. live itself is left as it is.
+func (e *Engine) readStale(ctx context.Context, live Live, desired []*unstructured.Unstructured, inv Inventory, prune bool) (Live, error) {
 	rendered := renderedIDs(desired)
 	var refs []Ref
 	for _, ref := range inv.Refs() {
@@ -43,17 +44,34 @@ func (e *Engine) readStale(ctx context.Context, live Live, desired []*unstructur
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return Live{}, err
+	}
+	return live.with(refs, objs), nil
+}
+
+// with returns a copy of live in which each of refs is the metadata-only
+// object read of it, or absent where none was (objs[i] nil).
+func (l Live) with(refs []Ref, objs []*unstructured.Unstructured) Live {
+	if len(refs) == 0 {
+		return l
+	}
+	out := Live{Objects: maps.Clone(l.Objects), MetadataOnly: maps.Clone(l.MetadataOnly)}
+	if out.Objects == nil {
+		out.Objects = map[ID]*unstructured.Unstructured{}
+	}
+	if out.MetadataOnly == nil {
+		out.MetadataOnly = map[ID]bool{}
 	}
 	for i, ref := range refs {
 		if objs[i] == nil {
-			delete(live.Objects, ref.ID())
+			delete(out.Objects, ref.ID())
+			delete(out.MetadataOnly, ref.ID())
 			continue
 		}
-		live.Objects[ref.ID()] = objs[i]
-		live.MetadataOnly[ref.ID()] = true
+		out.Objects[ref.ID()] = objs[i]
+		out.MetadataOnly[ref.ID()] = true
 	}
-	return nil
+	return out
 }
 
 func renderedIDs(objs []*unstructured.Unstructured) map[ID]bool {
@@ -84,62 +102,67 @@ func disowned(env string, desired []*unstructured.Unstructured, live Live, inv I
 	return out
 }
 
-// addDeletions puts extra deletions among the plan's, which come last in
-// reverse apply order.
-func (p *Plan) addDeletions(extra []Change) {
+// withDeletions returns changes with extra deletions among its own, which
+// come last in reverse apply order.
+func withDeletions(changes, extra []Change) []Change {
 	if len(extra) == 0 {
-		return
+		return changes
 	}
-	p.Changes = append(p.Changes, extra...)
-	first := slices.IndexFunc(p.Changes, func(c Change) bool { return c.Action == ActionDelete })
-	slices.SortStableFunc(p.Changes[first:], func(a, b Change) int { return compareRefs(b.Ref, a.Ref) })
+	out := slices.Concat(changes, extra)
+	first := slices.IndexFunc(out, func(c Change) bool { return c.Action == ActionDelete })
+	slices.SortStableFunc(out[first:], func(a, b Change) int { return compareRefs(b.Ref, a.Ref) })
+	return out
 }
 
-// checkCreates looks in the cluster for the objects the plan would create,
-// which the lists of the Environment's labelled objects did not return. An
-// object labelled for, or recorded in the inventory of, another Environment
-// is an error of the plan (Apply refuses it); one this Environment applied
-// before and lost its label is compared as usual; any other is taken over
+// checkCreates looks in the cluster for the objects the changes would
+// create, which the lists of the Environment's labelled objects did not
+// return, and returns the changes as what it found decides them. An object
+// labelled for, or recorded in the inventory of, another Environment is an
+// error of the plan (Apply refuses it); one this Environment applied before
+// and lost its label is compared as usual; any other is taken over
 // (ActionTakeOver), with its body read for the diff.
-func (e *Engine) checkCreates(ctx context.Context, plan *Plan) error {
-	found, err := e.findExisting(ctx, plan)
-	if err != nil {
-		return err
+func (e *Engine) checkCreates(ctx context.Context, env string, inv Inventory, changes []Change) ([]Change, error) {
+	found, err := e.findExisting(ctx, changes)
+	if err != nil || len(found) == 0 {
+		return changes, err
 	}
+	out := slices.Clone(changes)
 	var owners map[string]Inventory
 	for _, i := range slices.Sorted(maps.Keys(found)) {
-		c, o := &plan.Changes[i], found[i]
+		c, o := changes[i], found[i]
 		owner := environmentOf(o)
-		if owner == "" && appliedByGitplane(o) && !plan.Inventory.Has(c.Ref) {
+		if owner == "" && appliedByGitplane(o) && !inv.Has(c.Ref) {
 			if owners == nil {
 				if owners, err = e.inventoryOwners(ctx); err != nil {
-					return err
+					return nil, err
 				}
 			}
-			if other := recordedBy(owners, c.Ref, plan.Environment); other != "" {
+			if other := recordedBy(owners, c.Ref, env); other != "" {
 				c.rejectForeign(other, "recorded in its inventory")
+				out[i] = c
 				continue
 			}
 		}
 		switch {
-		case owner != "" && owner != plan.Environment:
+		case owner != "" && owner != env:
 			c.rejectForeign(owner, fmt.Sprintf("labelled %s=%s", LabelEnvironment, owner))
-		case owner == plan.Environment || owner == "" && plan.Inventory.Has(c.Ref) && appliedByGitplane(o):
-			obs, _ := plan.Inventory.Observed(c.Ref)
-			*c = compareObject(c.Ref, c.Desired, o, true, obs)
+		case owner == env || owner == "" && inv.Has(c.Ref) && appliedByGitplane(o):
+			obs, _ := inv.Observed(c.Ref)
+			c = compareObject(c.Ref, c.Desired, o, true, obs)
 		default:
 			full, err := e.getLive(ctx, c.Ref)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if full == nil {
 				continue // deleted in between: created after all
 			}
 			c.Action, c.Live = ActionTakeOver, full
-			c.Risks = append(c.Risks, takeOverRisk(o))
+			c.Risks = append(slices.Clip(c.Risks), takeOverRisk(o))
 		}
+		out[i] = c
 	}
-	return nil
+	return out, nil
 }
 
 type kindInNamespace struct {
@@ -148,11 +171,11 @@ type kindInNamespace struct {
 }
 
 // findExisting returns, by change index, the live objects (metadata with
-// managedFields) of the changes the plan creates, where they exist.
-// Namespaces are looked up first: nothing exists in one that does not.
-func (e *Engine) findExisting(ctx context.Context, plan *Plan) (map[int]*unstructured.Unstructured, error) {
+// managedFields) of the changes that create, where they exist. Namespaces
+// are looked up first: nothing exists in one that does not.
+func (e *Engine) findExisting(ctx context.Context, changes []Change) (map[int]*unstructured.Unstructured, error) {
 	var nsIdx, rest []int
-	for i, c := range plan.Changes {
+	for i, c := range changes {
 		switch {
 		case c.Action != ActionCreate:
 		case c.Ref.Group == "" && c.Ref.Kind == "Namespace":
@@ -168,18 +191,18 @@ func (e *Engine) findExisting(ctx context.Context, plan *Plan) (map[int]*unstruc
 		found[i] = o
 		mu.Unlock()
 	}
-	if err := e.getEach(ctx, plan, nsIdx, put); err != nil {
+	if err := e.getEach(ctx, changes, nsIdx, put); err != nil {
 		return nil, err
 	}
 	absent := map[string]bool{}
 	for _, i := range nsIdx {
 		if found[i] == nil {
-			absent[plan.Changes[i].Ref.Name] = true
+			absent[changes[i].Ref.Name] = true
 		}
 	}
 	groups := map[kindInNamespace][]int{}
 	for _, i := range rest {
-		r := plan.Changes[i].Ref
+		r := changes[i].Ref
 		if r.Namespace == "" || !absent[r.Namespace] {
 			k := kindInNamespace{r.GVK(), r.Namespace}
 			groups[k] = append(groups[k], i)
@@ -189,10 +212,10 @@ func (e *Engine) findExisting(ctx context.Context, plan *Plan) (map[int]*unstruc
 	g.SetLimit(e.opts.Concurrency)
 	for k, idx := range groups {
 		if len(idx) <= listAbove {
-			g.Go(func() error { return e.getEach(gctx, plan, idx, put) })
+			g.Go(func() error { return e.getEach(gctx, changes, idx, put) })
 			continue
 		}
-		g.Go(func() error { return e.listEach(gctx, plan, k, idx, put) })
+		g.Go(func() error { return e.listEach(gctx, changes, k, idx, put) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -201,12 +224,12 @@ func (e *Engine) findExisting(ctx context.Context, plan *Plan) (map[int]*unstruc
 }
 
 // getEach reads the live metadata of each indexed change's object.
-func (e *Engine) getEach(ctx context.Context, plan *Plan, idx []int, put func(int, *unstructured.Unstructured)) error {
+func (e *Engine) getEach(ctx context.Context, changes []Change, idx []int, put func(int, *unstructured.Unstructured)) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Concurrency)
 	for _, i := range idx {
 		g.Go(func() error {
-			o, err := e.getMeta(gctx, plan.Changes[i].Ref)
+			o, err := e.getMeta(gctx, changes[i].Ref)
 			if o != nil {
 				put(i, o)
 			}
@@ -218,7 +241,7 @@ func (e *Engine) getEach(ctx context.Context, plan *Plan, idx []int, put func(in
 
 // listEach lists the metadata of a kind in a namespace, whatever the
 // labels, and picks the indexed changes' objects.
-func (e *Engine) listEach(ctx context.Context, plan *Plan, k kindInNamespace, idx []int, put func(int, *unstructured.Unstructured)) error {
+func (e *Engine) listEach(ctx context.Context, changes []Change, k kindInNamespace, idx []int, put func(int, *unstructured.Unstructured)) error {
 	m, err := e.restMapping(ctx, k.gvk)
 	if meta.IsNoMatchError(err) {
 		return nil // the kind's CRD comes with this sync: nothing exists yet
@@ -237,7 +260,7 @@ func (e *Engine) listEach(ctx context.Context, plan *Plan, k kindInNamespace, id
 		byName[list.Items[j].Name] = &list.Items[j].ObjectMeta
 	}
 	for _, i := range idx {
-		if om := byName[plan.Changes[i].Ref.Name]; om != nil {
+		if om := byName[changes[i].Ref.Name]; om != nil {
 			put(i, metadataWithFields(k.gvk, om))
 		}
 	}

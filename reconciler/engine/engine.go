@@ -43,8 +43,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Watch keeps a watch-fed cache of the live objects' metadata between
 	// plans (for long-running callers such as serve): a plan of an
-	// unchanged cluster then sends no request. Call Close when done.
+	// unchanged cluster then sends no request. Each Environment's watches
+	// run until Unwatch, Close, or WatchIdle without a plan reading them.
+	// Call Close when done.
 	Watch bool
+	// WatchIdle is how long a watch (one per Environment and kind) that no
+	// plan reads is kept. Default 1h.
+	WatchIdle time.Duration
 	// Identity names this Engine as the holder of an Environment's Lease
 	// ("Environment prod is being synced by <Identity> since ...");
 	// unique per Engine. Default: host name, process id and a random
@@ -53,7 +58,15 @@ type Options struct {
 	// LeaseDuration is how long a Lease not renewed stays held (a sync
 	// renews it every third of that). Default 60s.
 	LeaseDuration time.Duration
-	// Clock tells the time for Leases; default the real clock.
+	// RecreateTimeout bounds how long applying an object that must be
+	// recreated waits for the old one to be gone. Default 2m.
+	RecreateTimeout time.Duration
+	// EstablishTimeout bounds how long apply waits for the CRDs it applied
+	// to be established before it applies objects of their kinds. Default
+	// 1m.
+	EstablishTimeout time.Duration
+	// Clock tells the time for Leases, the waits (health, recreate, CRDs,
+	// watches catching up) and idle watches; default the real clock.
 	Clock clock.WithTicker
 }
 
@@ -70,6 +83,9 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.Default()
 	}
 	o.LeaseDuration = cmp.Or(o.LeaseDuration, 60*time.Second)
+	o.WatchIdle = cmp.Or(o.WatchIdle, time.Hour)
+	o.RecreateTimeout = cmp.Or(o.RecreateTimeout, 2*time.Minute)
+	o.EstablishTimeout = cmp.Or(o.EstablishTimeout, time.Minute)
 	if o.Clock == nil {
 		o.Clock = clock.RealClock{}
 	}

@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
@@ -60,8 +59,10 @@ func readyCondition(ref Ref, o *unstructured.Unstructured) Health {
 	return Health{Ref: ref, Message: "no Ready condition yet"}
 }
 
-// Wait polls the objects (one LIST per kind each round) until every one is
-// healthy or the timeout passes; then it names those that are not and why.
+// Wait polls the objects (one LIST per kind each Options.Poll, on the
+// Engine's clock) until every one is healthy or the timeout passes; then it
+// names those that are not and why. Requests still in flight after timeout
+// (of real time) are cut off.
 func (e *Engine) Wait(ctx context.Context, env string, objs []*unstructured.Unstructured, timeout time.Duration) error {
 	kinds := map[schema.GroupVersionKind]bool{}
 	for _, o := range objs {
@@ -69,6 +70,7 @@ func (e *Engine) Wait(ctx context.Context, env string, objs []*unstructured.Unst
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	deadline := e.opts.Clock.Now().Add(timeout)
 	var pending []Health
 	for {
 		live, err := e.listLive(tctx, env, kinds)
@@ -81,13 +83,12 @@ func (e *Engine) Wait(ctx context.Context, env string, objs []*unstructured.Unst
 		if pending = unhealthy(objs, live); len(pending) == 0 {
 			return nil
 		}
-		select {
-		case <-tctx.Done():
-			if ctx.Err() != nil {
-				return fmt.Errorf("waiting for %s to become healthy: %w", env, ctx.Err())
-			}
+		left := deadline.Sub(e.opts.Clock.Now())
+		if left <= 0 {
 			return &HealthError{Timeout: timeout, Pending: pending}
-		case <-time.After(e.opts.Poll):
+		}
+		if err := e.sleep(ctx, min(e.opts.Poll, left)); err != nil {
+			return fmt.Errorf("waiting for %s to become healthy: %w", env, err)
 		}
 	}
 }
@@ -133,11 +134,16 @@ func IsHealthError(err error) bool {
 	return errors.As(err, &he)
 }
 
-// waitEstablished waits until the CRDs are established, so objects of their
-// kinds can be applied in the next stage.
+// establishPoll is how often apply looks whether the CRDs it applied are
+// established.
+const establishPoll = 100 * time.Millisecond
+
+// waitEstablished waits until the CRDs are established (at most
+// Options.EstablishTimeout each), so objects of their kinds can be applied
+// in the next stage.
 func (e *Engine) waitEstablished(ctx context.Context, objs []*unstructured.Unstructured) error {
 	for _, crd := range objs {
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		err := e.poll(ctx, establishPoll, e.opts.EstablishTimeout, func(ctx context.Context) (bool, error) {
 			live, err := e.client.Resource(crds).Get(ctx, crd.GetName(), metav1.GetOptions{})
 			return err == nil && crdEstablished(live), nil
 		})

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
 )
@@ -19,28 +20,36 @@ import (
 var ec2nodeclasses = schema.GroupVersionResource{Group: "karpenter.k8s.aws", Version: "v1", Resource: "ec2nodeclasses"}
 
 func TestWaitForHealth(t *testing.T) {
-	h := newHarness(t, engine.Options{Poll: 200 * time.Millisecond})
 	env := unique("health")
 	objs := rendered(t, specRepo(env, model{"llm", "srv:v1"}), env)
 	ctx := context.Background()
 
 	t.Run("timeout names what is not healthy", func(t *testing.T) {
+		// the Engine's clock is stepped: ten minutes pass at once
+		clk := clocktesting.NewFakeClock(time.Now())
+		h := newHarness(t, engine.Options{Poll: time.Minute, Clock: clk})
+		stepWhileWaiting(t, clk, time.Minute)
 		p := h.plan(env, objs, engine.PlanOptions{})
-		_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{Wait: 2 * time.Second})
+		start := clk.Now()
+		_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{Wait: 10 * time.Minute})
 		if !engine.IsHealthError(err) {
 			t.Fatalf("err = %v, want a health timeout", err)
 		}
-		for _, want := range []string{"apps/Deployment " + env + "-models/llm: InProgress", "karpenter.sh/NodePool " + env + "-models-llm-", "no Ready condition yet"} {
+		for _, want := range []string{"after 10m0s", "apps/Deployment " + env + "-models/llm: InProgress", "karpenter.sh/NodePool " + env + "-models-llm-", "no Ready condition yet"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("health error does not mention %q:\n%v", want, err)
 			}
 		}
+		if waited := clk.Since(start); waited < 10*time.Minute {
+			t.Errorf("gave up after %s of the Engine's clock, want 10m", waited)
+		}
 	})
 
 	t.Run("healthy once the controllers report", func(t *testing.T) {
-		stop := make(chan struct{})
-		defer close(stop)
-		go fakeControllers(t, h, env, stop)
+		h := newHarness(t, engine.Options{Poll: 200 * time.Millisecond})
+		stop, stopped := make(chan struct{}), make(chan struct{})
+		go func() { defer close(stopped); fakeControllers(t, h, env, stop) }()
+		defer func() { close(stop); <-stopped }()
 		p := h.plan(env, objs, engine.PlanOptions{})
 		if _, err := h.engine.Apply(ctx, p, engine.ApplyOptions{Wait: 30 * time.Second}); err != nil {
 			t.Fatalf("apply --wait: %v", err)

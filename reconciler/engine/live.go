@@ -81,10 +81,8 @@ func (e *Engine) listMetadata(ctx context.Context, env string, gvks map[schema.G
 		// The watch cache is usually milliseconds behind: ask it again
 		// briefly before paying for a consistent list.
 		for try := 0; err == nil && !caughtUp(list.ResourceVersion, newest[gvk.GroupKind()]) && try < 5; try++ {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(20 * time.Millisecond):
+			if err := e.sleep(ctx, 20*time.Millisecond); err != nil {
+				return err
 			}
 			list, err = e.listMetadataOf(ctx, gvr, LabelEnvironment+"="+env, "0")
 		}

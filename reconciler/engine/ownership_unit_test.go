@@ -76,19 +76,25 @@ func TestFinalEdit(t *testing.T) {
 	ownedLive.SetLabels(map[string]string{LabelEnvironment: "test"})
 	ownedLive.SetAnnotations(map[string]string{AnnotationAppliedHash: "abc"})
 	plan := &Plan{Environment: "test", Changes: []Change{
-		{Ref: ref("applied"), Action: ActionCreate, observed: &Observed{ResourceVersion: "7"}},
+		{Ref: ref("applied"), Action: ActionCreate},
 		{Ref: ref("unchanged"), Action: ActionUnchanged},
-		{Ref: ref("refused-new"), Action: ActionCreate, Error: "conflict", refused: true},
-		{Ref: ref("refused-taken"), Action: ActionTakeOver, Error: "conflict", refused: true, Live: cm("ns", "refused-taken", nil)},
-		{Ref: ref("refused-recorded"), Action: ActionConfigure, Error: "invalid", refused: true},
-		{Ref: ref("owned"), Action: ActionConfigure, Error: "invalid", refused: true, Live: ownedLive},
+		{Ref: ref("refused-new"), Action: ActionCreate, Error: "conflict"},
+		{Ref: ref("refused-taken"), Action: ActionTakeOver, Error: "conflict", Live: cm("ns", "refused-taken", nil)},
+		{Ref: ref("refused-recorded"), Action: ActionConfigure, Error: "invalid"},
+		{Ref: ref("owned"), Action: ActionConfigure, Error: "invalid", Live: ownedLive},
 		{Ref: ref("cut-off"), Action: ActionCreate, Error: "connection reset"},
 		{Ref: ref("pruned"), Action: ActionDelete},
 		{Ref: ref("not-owned"), Action: ActionDelete, Guard: GuardNotOwned, Blocked: "not labelled"},
 		{Ref: ref("kept"), Action: ActionDelete, Guard: GuardPruneDisabled, Blocked: "annotated"},
 	}}
 	base := NewInventory(ref("refused-recorded"), ref("pruned"), ref("not-owned"), ref("kept"))
-	got := finalEdit(plan, base, []Ref{ref("pruned")}).on(base)
+	done := newResults()
+	done.observed[ref("applied").ID()] = Observed{ResourceVersion: "7"}
+	for _, name := range []string{"refused-new", "refused-taken", "refused-recorded", "owned"} {
+		done.refused[ref(name).ID()] = true
+	}
+	done.deleted = []Ref{ref("pruned")}
+	got := finalEdit(plan, base, done).on(base)
 	var names []string
 	for _, r := range got.Refs() {
 		names = append(names, r.Name)

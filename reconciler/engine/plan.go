@@ -70,11 +70,12 @@ type Change struct {
 	// redacted.
 	Error string `json:"error,omitempty"`
 
-	undecided bool      // hash matches but fields differ: only the server can tell
-	needsBody bool      // Live is metadata only; the body is needed to decide
-	observed  *Observed // the object right after this sync applied it
-	foreign   bool      // the object belongs to another Environment: apply refuses the plan
-	refused   bool      // the server refused this sync's write of the object
+	// What planning still has to find out, as Reconcile leaves it: the
+	// engine's planning steps answer it, so no change of a plan Plan
+	// returns has either set.
+	undecided bool // hash matches but fields differ: only the server can tell
+	needsBody bool // Live is metadata only; the body is needed to decide
+	foreign   bool // the object belongs to another Environment: apply refuses the plan
 }
 
 // block records that a guard keeps the change from being carried out.

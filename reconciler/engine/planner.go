@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -62,30 +63,28 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	}
 	e.opts.Logger.Debug("read cluster state", "env", req.Environment, "objects", len(desired),
 		"hash", hashed.Sub(start), "inventory", read.Sub(hashed), "list", time.Since(read))
-	if err := e.readStale(ctx, live, desired, inv, req.Prune); err != nil {
+	if live, err = e.readStale(ctx, live, desired, inv, req.Prune); err != nil {
 		return nil, err
 	}
 	var notOwned []Change
 	if req.Prune {
 		notOwned = disowned(req.Environment, desired, live, inv)
 	}
-	plan := Reconcile(req.Environment, desired, live, inv.without(refsOf(notOwned)), req.PlanOptions)
-	plan.Inventory = inv
-	plan.Cluster = req.Cluster
-	plan.addDeletions(notOwned)
-	if err := e.checkCreates(ctx, plan); err != nil {
+	compared := Reconcile(req.Environment, desired, live, inv.without(refsOf(notOwned)), req.PlanOptions)
+	changes := withDeletions(compared.Changes, notOwned)
+	if changes, err = e.checkCreates(ctx, req.Environment, inv, changes); err != nil {
 		return nil, err
 	}
-	if err := e.readBodies(ctx, plan, req.Diffs); err != nil {
+	if changes, err = e.readBodies(ctx, inv, changes, req.Diffs); err != nil {
 		return nil, err
 	}
-	if err := e.guardNamespaces(ctx, plan); err != nil {
+	if changes, err = e.guardNamespaces(ctx, req.Environment, changes); err != nil {
 		return nil, err
 	}
-	if err := e.settle(ctx, plan, req); err != nil {
+	if changes, err = e.settle(ctx, changes, req); err != nil {
 		return nil, err
 	}
-	return plan, nil
+	return &Plan{Environment: req.Environment, Changes: changes, Warnings: compared.Warnings, Inventory: inv, Cluster: req.Cluster}, nil
 }
 
 // kindsOf returns every kind rendered or recorded in the inventory.
@@ -108,117 +107,138 @@ func refsOf(changes []Change) []Ref {
 	return out
 }
 
-// readBodies reads the whole live object where the metadata was not enough
-// to decide, or where a deletion's diff is wanted, and decides again.
-func (e *Engine) readBodies(ctx context.Context, plan *Plan, diffs bool) error {
+// revise returns changes with each change that need selects replaced by
+// what decide makes of it; decide runs in parallel (Options.Concurrency at
+// a time). changes itself is left as it is: it is returned unchanged when
+// need selects nothing.
+func (e *Engine) revise(ctx context.Context, changes []Change, need func(Change) bool, decide func(context.Context, Change) (Change, error)) ([]Change, error) {
+	var out []Change
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Concurrency)
-	for i := range plan.Changes {
-		c := &plan.Changes[i]
-		deletion := c.Action == ActionDelete && c.Guard != GuardNotOwned && diffs
-		if !c.needsBody && !deletion {
+	for i, c := range changes {
+		if !need(c) {
 			continue
 		}
+		if out == nil {
+			out = slices.Clone(changes)
+		}
 		g.Go(func() error {
-			full, err := e.getLive(gctx, c.Ref)
-			if err != nil {
-				return err
-			}
-			if deletion {
-				if full != nil {
-					c.Live = full
-				}
-				return nil
-			}
-			obs, _ := plan.Inventory.Observed(c.Ref)
-			*c = compareObject(c.Ref, c.Desired, full, false, obs)
-			return nil
+			d, err := decide(gctx, c)
+			out[i] = d // each goroutine its own element
+			return err
 		})
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return changes, nil
+	}
+	return out, nil
+}
+
+// readBodies reads the whole live object where the metadata was not enough
+// to decide (needsBody), and decides again; and, when diffs are wanted,
+// that of every deletion.
+func (e *Engine) readBodies(ctx context.Context, inv Inventory, changes []Change, diffs bool) ([]Change, error) {
+	need := func(c Change) bool {
+		return c.needsBody || c.Action == ActionDelete && c.Guard != GuardNotOwned && diffs
+	}
+	return e.revise(ctx, changes, need, func(ctx context.Context, c Change) (Change, error) {
+		full, err := e.getLive(ctx, c.Ref)
+		if err != nil {
+			return c, err
+		}
+		return withBody(c, full, inv), nil
+	})
+}
+
+// withBody is the change as the whole live object (nil: gone) decides it.
+// A deletion keeps its action: the body is for its diff.
+func withBody(c Change, full *unstructured.Unstructured, inv Inventory) Change {
+	if c.Action == ActionDelete {
+		if full != nil {
+			c.Live = full
+		}
+		return c
+	}
+	obs, _ := inv.Observed(c.Ref)
+	return compareObject(c.Ref, c.Desired, full, false, obs)
 }
 
 // settle asks the server, with a dry-run apply, about the changes that need
 // it: undecided ones (is the difference real?) and, when diffs are wanted,
-// every create and configure. It records diffs, immutable fields and errors.
-func (e *Engine) settle(ctx context.Context, plan *Plan, req PlanRequest) error {
-	creating := namespacesCreated(plan)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opts.Concurrency)
-	for i := range plan.Changes {
-		c := &plan.Changes[i]
+// every create and configure. It records diffs, immutable fields and errors;
+// every change it returns is decided.
+func (e *Engine) settle(ctx context.Context, changes []Change, req PlanRequest) ([]Change, error) {
+	creating := namespacesCreated(changes)
+	need := func(c Change) bool {
 		if c.Action == ActionDelete {
-			if req.Diffs && c.Guard != GuardNotOwned {
-				d, err := unifiedDiff(c.Ref, c.Live, nil)
-				if err != nil {
-					return err
-				}
-				c.Diff = d
-			}
-			continue
+			return req.Diffs && c.Guard != GuardNotOwned
 		}
-		if !c.undecided && (!req.Diffs || c.Action == ActionUnchanged) {
-			continue
-		}
-		if creating[c.Ref.Namespace] {
+		return c.undecided || req.Diffs && c.Action != ActionUnchanged
+	}
+	return e.revise(ctx, changes, need, func(ctx context.Context, c Change) (Change, error) {
+		switch {
+		case c.Action == ActionDelete:
+			return withDiff(c, nil)
+		case creating[c.Ref.Namespace]:
 			// Its namespace does not exist yet, so the server cannot dry-run
 			// it; the diff shows the object as rendered.
-			if err := setDiff(c, c.Desired); err != nil {
-				return err
-			}
-			continue
+			return withDiff(c, c.Desired)
 		}
-		g.Go(func() error { return e.settleOne(gctx, c, req) })
-	}
-	return g.Wait()
+		return e.settleOne(ctx, c, req.ForceConflicts)
+	})
 }
 
-func (e *Engine) settleOne(ctx context.Context, c *Change, req PlanRequest) error {
-	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: true, force: req.ForceConflicts, forceDrift: true, live: c.Live})
+// settleOne is the change as the server's dry-run of it decides it.
+func (e *Engine) settleOne(ctx context.Context, c Change, force bool) (Change, error) {
+	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: true, force: force, forceDrift: true, live: c.Live})
 	switch {
 	case err == nil:
 	case meta.IsNoMatchError(err) && c.Action == ActionCreate:
 		// The kind's CRD is created by this same apply.
-		return setDiff(c, c.Desired)
+		return withDiff(c, c.Desired)
 	case isImmutable(err):
 		c.Immutable = immutableFields(err)
 		c.Recreate = allowRecreate(c.Desired)
-		c.Risks = append(c.Risks, recreateRisk(c))
+		c.Risks = append(slices.Clip(c.Risks), recreateRisk(&c))
 		c.undecided = false
 		if c.Action == ActionUnchanged {
 			c.Action = ActionConfigure
 		}
-		return setDiff(c, c.Desired)
+		return withDiff(c, c.Desired)
 	case isObjection(err):
 		c.setError(err)
 		c.undecided = false
-		return nil
+		return c, nil
 	default:
-		return fmt.Errorf("dry-run of %s: %w", c.Ref, err)
+		return c, fmt.Errorf("dry-run of %s: %w", c.Ref, err)
 	}
 	if c.undecided {
 		c.undecided = false
 		if SameObject(c.Live, result) {
 			c.Action, c.Drift = ActionUnchanged, false
-			return nil
+			return c, nil
 		}
 	}
-	return setDiff(c, result)
+	return withDiff(c, result)
 }
 
-func setDiff(c *Change, after *unstructured.Unstructured) error {
+// withDiff is the change with the diff of its live object against after.
+func withDiff(c Change, after *unstructured.Unstructured) (Change, error) {
 	d, err := unifiedDiff(c.Ref, c.Live, after)
 	if err != nil {
-		return err
+		return c, err
 	}
 	c.Diff = d
-	return nil
+	return c, nil
 }
 
 // namespacesCreated returns the namespaces the plan creates.
-func namespacesCreated(plan *Plan) map[string]bool {
+func namespacesCreated(changes []Change) map[string]bool {
 	out := map[string]bool{}
-	for _, c := range plan.Changes {
+	for _, c := range changes {
 		if c.Ref.Kind == "Namespace" && c.Ref.Group == "" && c.Action == ActionCreate {
 			out[c.Ref.Name] = true
 		}

@@ -20,34 +20,36 @@ var ignoredInNamespace = map[string]bool{
 	"endpointslices.discovery.k8s.io": true, "leases.coordination.k8s.io": true,
 }
 
-// guardNamespaces blocks the deletion of Namespaces that still hold objects
-// gitplane does not own: deleting them would take those objects along.
-func (e *Engine) guardNamespaces(ctx context.Context, plan *Plan) error {
+// guardNamespaces returns changes with the deletions of Namespaces that
+// still hold objects gitplane does not own blocked: deleting them would take
+// those objects along.
+func (e *Engine) guardNamespaces(ctx context.Context, env string, changes []Change) ([]Change, error) {
 	var idx []int
-	for i, c := range plan.Changes {
+	for i, c := range changes {
 		if c.Action == ActionDelete && c.Blocked == "" && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
 			idx = append(idx, i)
 		}
 	}
 	if len(idx) == 0 {
-		return nil
+		return changes, nil
 	}
 	resources, err := e.namespacedResources()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	out := slices.Clone(changes)
 	for _, i := range idx {
-		foreign, unseen, err := e.foreignObjects(ctx, plan.Changes[i].Ref.Name, plan.Environment, resources)
+		foreign, unseen, err := e.foreignObjects(ctx, changes[i].Ref.Name, env, resources)
 		switch {
 		case err != nil:
-			return err
+			return nil, err
 		case len(foreign) > 0:
-			plan.Changes[i].block(GuardNamespaceInUse, fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", ")))
+			out[i].block(GuardNamespaceInUse, fmt.Sprintf("namespace still holds objects gitplane does not own: %s", strings.Join(foreign, ", ")))
 		case len(unseen) > 0:
-			plan.Changes[i].block(GuardNamespaceInUse, fmt.Sprintf("cannot tell whether the namespace holds objects gitplane does not own: listing %s is forbidden; grant gitplane list on them or delete the namespace by hand", strings.Join(unseen, ", ")))
+			out[i].block(GuardNamespaceInUse, fmt.Sprintf("cannot tell whether the namespace holds objects gitplane does not own: listing %s is forbidden; grant gitplane list on them or delete the namespace by hand", strings.Join(unseen, ", ")))
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // namespacedResources lists the namespaced resources that can be listed.
@@ -114,33 +116,31 @@ func isForeign(o *metav1.ObjectMeta, resource, env string) bool {
 }
 
 // prune deletes the plan's unblocked deletions, namespaced objects first and
-// Namespaces and CRDs last. It returns the refs that are gone.
-func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool, record func(*Change, error)) []Ref {
-	var deleted []Ref
+// Namespaces and CRDs last, and returns what became of each; plan is only
+// read.
+func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool) []outcome {
+	var out []outcome
 	for stage := 2; stage >= 0; stage-- {
+		var todo []int
+		for i, c := range plan.Changes {
+			if c.Action == ActionDelete && c.Blocked == "" && c.Ref.stage() == stage {
+				todo = append(todo, i)
+			}
+		}
+		outcomes := make([]outcome, len(todo))
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(e.opts.Concurrency)
-		var done = make([]bool, len(plan.Changes))
-		for i := range plan.Changes {
-			c := &plan.Changes[i]
-			if c.Action != ActionDelete || c.Blocked != "" || c.Ref.stage() != stage {
-				continue
-			}
+		for k, i := range todo {
 			g.Go(func() error {
-				gone, err := e.pruneOne(gctx, plan.Environment, c, dryRun)
-				record(c, err)
-				done[i] = gone
+				c, gone, err := e.pruneOne(gctx, plan.Environment, plan.Changes[i], dryRun)
+				outcomes[k] = outcome{index: i, change: c, gone: gone, err: err}
 				return nil
 			})
 		}
 		_ = g.Wait()
-		for i, ok := range done {
-			if ok {
-				deleted = append(deleted, plan.Changes[i].Ref)
-			}
-		}
+		out = append(out, outcomes...)
 	}
-	return deleted
+	return out
 }
 
 // pruneTries bounds how often a deletion is tried again because the object
@@ -151,26 +151,27 @@ const pruneTries = 3
 // only if it is still the Environment's (notOwnedReason), with its uid and
 // resourceVersion as preconditions: an object replaced or changed in between
 // is read and checked again. One that is no longer the Environment's is
-// blocked (GuardNotOwned) instead. gone says the object no longer exists.
-func (e *Engine) pruneOne(ctx context.Context, env string, c *Change, dryRun bool) (gone bool, err error) {
+// returned blocked (GuardNotOwned) instead. gone says the object no longer
+// exists.
+func (e *Engine) pruneOne(ctx context.Context, env string, c Change, dryRun bool) (_ Change, gone bool, err error) {
 	for range pruneTries {
 		live, err := e.getMeta(ctx, c.Ref)
 		if err != nil {
-			return false, err
+			return c, false, err
 		}
 		if live == nil {
-			return true, nil
+			return c, true, nil
 		}
 		if why := notOwnedReason(live, env); why != "" {
 			c.block(GuardNotOwned, why+"; not deleted, and dropped from the inventory")
-			return false, nil
+			return c, false, nil
 		}
 		uid, rv := live.GetUID(), live.GetResourceVersion()
 		err = e.deleteOne(ctx, c.Ref, metav1.DeletePropagationBackground, dryRun, &metav1.Preconditions{UID: &uid, ResourceVersion: &rv})
 		if apierrors.IsConflict(err) {
 			continue
 		}
-		return err == nil && !dryRun, err
+		return c, err == nil && !dryRun, err
 	}
-	return false, fmt.Errorf("%s: changed every time gitplane checked it before deleting it (%d tries)", c.Ref, pruneTries)
+	return c, false, fmt.Errorf("%s: changed every time gitplane checked it before deleting it (%d tries)", c.Ref, pruneTries)
 }

@@ -48,15 +48,18 @@ type Live struct {
 // settle with a server-side dry-run; changes that need a metadata-only
 // object's body are marked for the engine to read it and compare again.
 func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv Inventory, opts PlanOptions) *Plan {
-	plan := &Plan{Environment: env, Inventory: inv}
+	var changes []Change
+	if len(desired) > 0 {
+		changes = make([]Change, 0, len(desired))
+	}
 	rendered := NewInventory()
 	for _, d := range desired {
 		ref := RefOf(d)
 		rendered.refs[ref.ID()] = ref
 		obs, _ := inv.Observed(ref)
-		plan.Changes = append(plan.Changes, compareObject(ref, d, live.Objects[ref.ID()], live.MetadataOnly[ref.ID()], obs))
+		changes = append(changes, compareObject(ref, d, live.Objects[ref.ID()], live.MetadataOnly[ref.ID()], obs))
 	}
-	slices.SortStableFunc(plan.Changes, func(a, b Change) int { return compareRefs(a.Ref, b.Ref) })
+	slices.SortStableFunc(changes, func(a, b Change) int { return compareRefs(a.Ref, b.Ref) })
 
 	stale := inv.Minus(rendered)
 	var gone []Change
@@ -67,13 +70,17 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv 
 		}
 		gone = append(gone, Change{Ref: ref, Action: ActionDelete, Live: l, Risks: deleteRisks(ref)})
 	}
+	plan := &Plan{Environment: env, Changes: changes, Inventory: inv}
 	if !opts.Prune {
 		if len(gone) > 0 {
-			plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d object(s) left Git and are still in the cluster; apply with --prune to delete them", len(gone)))
+			plan.Warnings = []string{fmt.Sprintf("%d object(s) left Git and are still in the cluster; apply with --prune to delete them", len(gone))}
 		}
 		return plan
 	}
-	guardPrune(plan, gone, len(desired), inv.Len(), opts)
+	gone, why := guardPrune(gone, len(desired), inv.Len(), opts)
+	if why != "" {
+		plan.Warnings = []string{"prune blocked: " + why}
+	}
 	plan.Changes = append(plan.Changes, gone...)
 	return plan
 }
@@ -120,11 +127,12 @@ func untouched(live *unstructured.Unstructured, obs Observed) bool {
 	return live.GetResourceVersion() == obs.ResourceVersion
 }
 
-// guardPrune blocks deletions the guards forbid. A Namespace holding
-// objects gitplane does not own is checked by the engine, which can list.
-func guardPrune(plan *Plan, gone []Change, rendered, inventoried int, opts PlanOptions) {
+// guardPrune returns the deletions with those the guards forbid blocked,
+// and why, when a guard blocks them all. A Namespace holding objects
+// gitplane does not own is checked by the engine, which can list.
+func guardPrune(gone []Change, rendered, inventoried int, opts PlanOptions) ([]Change, string) {
 	if len(gone) == 0 {
-		return
+		return gone, ""
 	}
 	var (
 		why   string
@@ -136,17 +144,16 @@ func guardPrune(plan *Plan, gone []Change, rendered, inventoried int, opts PlanO
 	case float64(len(gone)) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
 		guard, why = GuardPruneShare, fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
 	}
-	for i := range gone {
+	out := slices.Clone(gone)
+	for i := range out {
 		switch {
 		case why != "":
-			gone[i].block(guard, why)
-		case gone[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
-			gone[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
+			out[i].block(guard, why)
+		case out[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
+			out[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
 		}
 	}
-	if why != "" {
-		plan.Warnings = append(plan.Warnings, "prune blocked: "+why)
-	}
+	return out, why
 }
 
 // riskyKinds are the kinds whose loss takes capacity, identity or traffic

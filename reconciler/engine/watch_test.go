@@ -7,10 +7,13 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestWatchedPlans: with Options.Watch the live state comes from watches,
@@ -71,4 +74,85 @@ func waitUntil(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestWatchesStopWithTheirEnvironment: a watched Engine's watches (one per
+// Environment and kind) end with Unwatch of their Environment, the others'
+// with Close, as the API server sees them; a closed Engine lists instead.
+func TestWatchesStopWithTheirEnvironment(t *testing.T) {
+	cfg := testenv.Config(t)
+	group := testKind(t, "Widget", "widgets")
+	e, streams := watchedEngine(t, engine.Options{})
+	envA, envB := unique("watch-a"), unique("watch-b")
+	plan := func(env string) {
+		t.Helper()
+		objs := []*unstructured.Unstructured{object(group+"/v1", "Widget", "", env, env)}
+		if _, err := e.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: objs}); err != nil {
+			t.Fatalf("planning %s: %v", env, err)
+		}
+	}
+	plan(envA)
+	plan(envB)
+	waitUntil(t, 30*time.Second, func() bool {
+		return streams.openFor(envA) == 1 && streams.openFor(envB) == 1 && serverWatches(t, cfg, group, "widgets") == 2
+	})
+
+	e.Unwatch(envA)
+	if n := streams.openFor(envA); n != 0 {
+		t.Errorf("after Unwatch(%s) its Engine holds %d watch(es) open", envA, n)
+	}
+	waitUntil(t, 30*time.Second, func() bool { return serverWatches(t, cfg, group, "widgets") == 1 })
+	if n := streams.openFor(envB); n != 1 {
+		t.Errorf("Unwatch(%s) stopped %s's watch: %d open", envA, envB, n)
+	}
+
+	plan(envA) // started again
+	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(envA) == 1 })
+
+	e.Close()
+	if a, b := streams.openFor(envA), streams.openFor(envB); a+b != 0 {
+		t.Errorf("after Close the Engine holds %d and %d watch(es) open", a, b)
+	}
+	waitUntil(t, 30*time.Second, func() bool { return serverWatches(t, cfg, group, "widgets") == 0 })
+
+	started, lists := streams.counts()
+	plan(envB)
+	if s, l := streams.counts(); s != started || l == lists {
+		t.Errorf("a plan of a closed Engine sent %d watch request(s) and %d other GET(s); want no watch, a list", s-started, l-lists)
+	}
+}
+
+// TestIdleWatchesStop: a watch no plan has read for WatchIdle stops, on the
+// Engine's clock; each plan that reads it puts that off.
+func TestIdleWatchesStop(t *testing.T) {
+	const idle = 10 * time.Minute
+	clk := clocktesting.NewFakeClock(time.Now())
+	e, streams := watchedEngine(t, engine.Options{WatchIdle: idle, Clock: clk})
+	env := unique("idle")
+	objs := []*unstructured.Unstructured{object("v1", "Namespace", "", env, env), object("v1", "ConfigMap", env, "c", env)}
+	plan := func() {
+		t.Helper()
+		if _, err := e.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: objs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan()
+	// two kinds: two watches, each with its idle timer
+	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 2 && clk.Waiters() == 2 })
+
+	clk.Step(6 * time.Minute)
+	plan()
+	// 11 minutes since the start, 5 since the last plan: the timers fire
+	// and are set again
+	clk.Step(5 * time.Minute)
+	waitUntil(t, 30*time.Second, func() bool { return clk.Waiters() == 2 })
+	if n := streams.openFor(env); n != 2 {
+		t.Fatalf("%d watch(es) open 5 minutes after a plan read them, want 2", n)
+	}
+
+	clk.Step(5 * time.Minute) // 10 minutes since the last plan
+	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 0 })
+
+	plan()
+	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 2 })
 }

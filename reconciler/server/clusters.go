@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
 )
@@ -25,4 +27,39 @@ func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
 		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, engine.ClusterOf(env), err)
 	}
 	return e, nil
+}
+
+// syncsWith records that env's syncs use eng; the watches of env on the
+// Engine used before (the Environment moved to another cluster) are
+// stopped.
+func (s *Server) syncsWith(env string, eng Engine) {
+	s.mu.Lock()
+	before := s.engines[env]
+	s.engines[env] = eng
+	s.mu.Unlock()
+	if w, watches := before.(watcher); watches && before != eng {
+		w.Unwatch(env)
+	}
+}
+
+// release stops the watches of env on the Engine of its syncs.
+func (s *Server) release(env, why string) {
+	s.mu.Lock()
+	eng := s.engines[env]
+	delete(s.engines, env)
+	s.mu.Unlock()
+	if w, ok := eng.(watcher); ok {
+		w.Unwatch(env)
+		s.log.Info("stopped watching the Environment's objects", "env", env, "reason", why)
+	}
+}
+
+// releaseAll stops the watches of every Environment the loop synced.
+func (s *Server) releaseAll() {
+	s.mu.Lock()
+	envs := slices.Collect(maps.Keys(s.engines))
+	s.mu.Unlock()
+	for _, env := range envs {
+		s.release(env, "the loop stops")
+	}
 }

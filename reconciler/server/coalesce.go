@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // CoalescerOptions configure a Coalescer.
@@ -13,6 +15,8 @@ type CoalescerOptions struct {
 	// that a burst of triggers becomes one run with the newest value. Zero
 	// starts at once; about a second suits git pushes.
 	Settle time.Duration
+	// Clock times the settle period; default the real clock.
+	Clock  clock.Clock
 	Logger *slog.Logger
 }
 
@@ -38,6 +42,9 @@ type slot[T any] struct {
 func NewCoalescer[T any](ctx context.Context, opts CoalescerOptions, run func(ctx context.Context, key string, v T)) *Coalescer[T] {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
 	return &Coalescer[T]{ctx: ctx, opts: opts, run: run, keys: map[string]*slot[T]{}}
 }
@@ -88,12 +95,12 @@ func (c *Coalescer[T]) settle() bool {
 	if c.opts.Settle <= 0 {
 		return c.ctx.Err() == nil
 	}
-	t := time.NewTimer(c.opts.Settle)
+	t := c.opts.Clock.NewTimer(c.opts.Settle)
 	defer t.Stop()
 	select {
 	case <-c.ctx.Done():
 		return false
-	case <-t.C:
+	case <-t.C():
 		return true
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // runLog records runs of a Coalescer and the most runs of one key at once.
@@ -59,32 +61,62 @@ func TestCoalescerFoldsTriggersDuringARun(t *testing.T) {
 	}
 }
 
-// TestCoalescerFlood: 200 triggers over two seconds give a few runs, never
-// two at once for a key, and the last run sees the newest value.
-func TestCoalescerFlood(t *testing.T) {
+// TestCoalescerSettlesABurst: on the Coalescer's clock, which the test
+// steps, a burst of triggers waits out the settle period and becomes one
+// run with the newest value; triggers during that run become exactly one
+// more, which settles too; runs of a key never overlap.
+func TestCoalescerSettlesABurst(t *testing.T) {
+	const settle = time.Second
+	clk := clocktesting.NewFakeClock(time.Now())
 	log := newRunLog()
-	c := NewCoalescer(t.Context(), CoalescerOptions{Settle: 200 * time.Millisecond}, func(_ context.Context, key string, v int) {
+	started, release := make(chan int, 10), make(chan struct{})
+	c := NewCoalescer(t.Context(), CoalescerOptions{Settle: settle, Clock: clk}, func(_ context.Context, key string, v int) {
 		log.start(key, v)
 		defer log.end(key)
-		time.Sleep(100 * time.Millisecond) // a reconcile
+		started <- v
+		<-release
 	})
-	start := time.Now()
-	for v := range 200 {
+	for v := 1; v <= 100; v++ {
 		c.Trigger("prod", v)
-		time.Sleep(10 * time.Millisecond)
 	}
+	waitForTimer(t, clk)
+	clk.Step(settle - time.Millisecond)
+	if !clk.HasWaiters() || len(started) != 0 {
+		t.Fatal("a run started before the settle period passed")
+	}
+	clk.Step(time.Millisecond)
+	if v := <-started; v != 100 {
+		t.Errorf("the burst ran with %d, want the newest value 100", v)
+	}
+
+	for v := 101; v <= 200; v++ {
+		c.Trigger("prod", v) // while the run works
+	}
+	release <- struct{}{}
+	waitForTimer(t, clk) // the next run settles first
+	clk.Step(settle)
+	if v := <-started; v != 200 {
+		t.Errorf("the triggers during the run ran with %d, want 200", v)
+	}
+	release <- struct{}{}
 	c.Wait()
-	// Each run settles 200ms and works 100ms, one at a time: about 7 runs
-	// in two seconds, more only if the machine is slow.
-	runs := log.values["prod"]
-	if bound := int(time.Since(start)/(300*time.Millisecond)) + 1; len(runs) < 2 || len(runs) > bound {
-		t.Errorf("%d runs for 200 triggers in %s, want 2 to %d: %v", len(runs), time.Since(start), bound, runs)
-	}
-	if runs[len(runs)-1] != 199 {
-		t.Errorf("last run saw %d, want the newest value 199", runs[len(runs)-1])
+	if got := fmt.Sprint(log.values["prod"]); got != "[100 200]" {
+		t.Errorf("runs = %s, want [100 200]", got)
 	}
 	if log.maxBusy != 1 {
 		t.Errorf("%d runs of one key at once, want 1", log.maxBusy)
+	}
+}
+
+// waitForTimer waits until something waits on clk.
+func waitForTimer(t *testing.T, clk *clocktesting.FakeClock) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !clk.HasWaiters() {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing waits on the clock")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -113,12 +145,15 @@ func TestCoalescerKeysRunInParallel(t *testing.T) {
 	}
 }
 
-// TestCoalescerStopsWithContext: after the context ends no run starts.
+// TestCoalescerStopsWithContext: a run still settling when the context
+// ends never starts.
 func TestCoalescerStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
+	clk := clocktesting.NewFakeClock(time.Now())
 	var runs atomic.Int32
-	c := NewCoalescer(ctx, CoalescerOptions{Settle: time.Hour}, func(context.Context, string, int) { runs.Add(1) })
+	c := NewCoalescer(ctx, CoalescerOptions{Settle: time.Hour, Clock: clk}, func(context.Context, string, int) { runs.Add(1) })
 	c.Trigger("prod", 1)
+	waitForTimer(t, clk)
 	cancel()
 	c.Wait()
 	if runs.Load() != 0 {

@@ -9,6 +9,10 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
+// notFollowed is the trigger of the job that stops the watches of an
+// Environment the loop no longer follows.
+const notFollowed = "no longer followed"
+
 // discover reads the Environments listed on the default branch, the branch
 // each follows and the cluster each names. When the branch cannot be read or its specs are
 // invalid, the Environments known so far are kept.
@@ -45,8 +49,13 @@ func (s *Server) discover() {
 		}
 	}
 	s.mu.Lock()
+	left := slices.DeleteFunc(slices.Collect(maps.Keys(s.follow)), func(env string) bool { _, kept := follow[env]; return kept })
 	s.follow, s.listed = follow, listed
 	s.mu.Unlock()
+	for _, env := range left {
+		// after any sync of it in flight, which may still start watches
+		s.syncs.Trigger(env, notFollowed)
+	}
 	for env, branch := range follow {
 		if _, ok := s.board.get(env); !ok {
 			s.board.set(EnvStatus{Environment: env, Branch: branch})

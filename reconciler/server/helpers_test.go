@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
@@ -141,6 +142,10 @@ type loopOptions struct {
 	engineFor func(server.Engine) func(context.Context, *schema.Environment) (server.Engine, error)
 	// clusterName is Options.ClusterName.
 	clusterName string
+	// environments is Options.Environments; nil: staging.
+	environments []string
+	// wrap, when set, wraps the transport of the loop's Engine.
+	wrap func(http.RoundTripper) http.RoundTripper
 }
 
 func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
@@ -158,7 +163,11 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(cfg, engine.Options{Watch: true}) // as serve runs it
+	engCfg := rest.CopyConfig(cfg)
+	if lo.wrap != nil {
+		engCfg.Wrap(lo.wrap)
+	}
+	eng, err := engine.New(engCfg, engine.Options{Watch: true}) // as serve runs it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +181,12 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
+	envs := lo.environments
+	if envs == nil {
+		envs = []string{"staging"}
+	}
 	opts := server.Options{
-		Source: src, RepoName: "acme/specs", Engine: eng, GitHub: gh, Environments: []string{"staging"}, ClusterName: lo.clusterName,
+		Source: src, RepoName: "acme/specs", Engine: eng, GitHub: gh, Environments: envs, ClusterName: lo.clusterName,
 		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: engine.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
@@ -229,8 +242,10 @@ func (l *loop) deliver(event, delivery string, payload any, key string) int {
 	return resp.StatusCode
 }
 
-func pushPayload(sha string) map[string]any {
-	return map[string]any{"ref": "refs/heads/main", "after": sha, "before": strings.Repeat("0", 40),
+func pushPayload(sha string) map[string]any { return pushPayloadTo("main", sha) }
+
+func pushPayloadTo(branch, sha string) map[string]any {
+	return map[string]any{"ref": "refs/heads/" + branch, "after": sha, "before": strings.Repeat("0", 40),
 		"repository": map[string]any{"full_name": "acme/specs"}}
 }
 
@@ -238,11 +253,17 @@ func pushPayload(sha string) map[string]any {
 // gitplane/staging and returns every status of that context in order.
 func (l *loop) waitStatus(sha string, timeout time.Duration) []githubtest.Status {
 	l.t.Helper()
+	return l.waitEnvStatus("staging", sha, timeout)
+}
+
+// waitEnvStatus is waitStatus for the Environment env.
+func (l *loop) waitEnvStatus(env, sha string, timeout time.Duration) []githubtest.Status {
+	l.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		var mine []githubtest.Status
 		for _, st := range l.github.Statuses(sha) {
-			if st.Context == "gitplane/staging" {
+			if st.Context == "gitplane/"+env {
 				mine = append(mine, st)
 			}
 		}

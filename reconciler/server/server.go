@@ -25,6 +25,13 @@ type Engine interface {
 	Apply(ctx context.Context, plan *engine.Plan, opts engine.ApplyOptions) (*engine.Plan, error)
 }
 
+// watcher is an Engine that keeps watches per Environment (*engine.Engine
+// with Options.Watch): the loop stops an Environment's when it no longer
+// follows it, and all it started when it stops.
+type watcher interface {
+	Unwatch(env string)
+}
+
 // Previewer previews pull requests; nil turns previews off.
 type Previewer interface {
 	Preview(ctx context.Context, pr webhook.PREvent) error
@@ -87,9 +94,10 @@ type Server struct {
 	metrics  *metrics
 	board    statusBoard
 
-	mu     sync.Mutex
-	follow map[string]string              // Environment → branch
-	listed map[string]*schema.Environment // followed Environments as DefaultBranch lists them
+	mu      sync.Mutex
+	follow  map[string]string              // Environment → branch
+	listed  map[string]*schema.Environment // followed Environments as DefaultBranch lists them
+	engines map[string]Engine              // the Engine of each Environment's last sync
 
 	syncs    *Coalescer[string]
 	previews *Coalescer[webhook.PREvent]
@@ -111,13 +119,14 @@ func New(opts Options) (*Server, error) {
 	}
 	return &Server{
 		opts: opts, log: opts.Logger, loader: schema.NewLoader(), renderer: render.NewRenderer(), metrics: newMetrics(),
-		follow: map[string]string{}, listed: map[string]*schema.Environment{}, ready: make(chan struct{}),
+		follow: map[string]string{}, listed: map[string]*schema.Environment{}, engines: map[string]Engine{}, ready: make(chan struct{}),
 	}, nil
 }
 
 // Run syncs every followed Environment once, then follows the repository
 // until ctx ends. Syncs in flight then get ShutdownGrace to finish before
-// they are cancelled; an apply cut short converges on the next run.
+// they are cancelled; an apply cut short converges on the next run. Before
+// it returns, the watches its syncs started are stopped.
 func (s *Server) Run(ctx context.Context) error {
 	syncCtx, cancelSyncs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSyncs()
@@ -157,6 +166,7 @@ func (s *Server) Run(ctx context.Context) error {
 		cancelSyncs()
 		<-done
 	}
+	s.releaseAll()
 	return nil
 }
 

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +27,8 @@ var summaryOf37 = regexp.MustCompile(`^staging: (37 created, 0 updated, 0 delete
 func TestWebhookPushSyncs(t *testing.T) {
 	g := newGitRepo(t)
 	first := g.git(g.work, "rev-parse", "HEAD")
-	l := startLoop(t, g, loopOptions{poll: "off", webhook: true})
+	logs := &logLines{}
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, logger: slog.New(slog.NewTextHandler(logs, nil))})
 
 	// Tests share the control plane: the first sync creates the example's
 	// 37 objects, or finds them created by an earlier test.
@@ -69,9 +73,19 @@ func TestWebhookPushSyncs(t *testing.T) {
 			t.Errorf("delivery signed with %q answered %d, want 401", key, code)
 		}
 	}
-	time.Sleep(500 * time.Millisecond)
-	if sts := l.github.Statuses(unsigned); len(sts) != 0 {
-		t.Errorf("an unsigned delivery caused a sync: %+v", sts)
+	// Deliveries reach the loop in order: once a signed one (of a branch
+	// nothing follows) has, the unsigned ones would have too.
+	if code := l.deliver("push", "d-after", pushPayloadTo("elsewhere", unsigned), secret); code != http.StatusAccepted {
+		t.Fatalf("signed delivery answered %d, want 202", code)
+	}
+	received := func(delivery string) bool {
+		return logs.has(func(line string) bool {
+			return strings.Contains(line, "msg=push ") && strings.Contains(line, "delivery="+delivery)
+		})
+	}
+	waitFor(t, 30*time.Second, "the signed delivery to reach the loop", func() bool { return received("d-after") })
+	if received("d-bad-") {
+		t.Errorf("an unsigned delivery reached the loop:\n%s", logs)
 	}
 
 	resp, err := http.Get(l.http.URL + "/metrics")
@@ -89,6 +103,40 @@ func TestWebhookPushSyncs(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+}
+
+// logLines collects a logger's output, line by line.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+	part  []byte
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.part = append(l.part, p...)
+	for {
+		i := bytes.IndexByte(l.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.lines = append(l.lines, string(l.part[:i]))
+		l.part = l.part[i+1:]
+	}
+}
+
+// has reports whether a line satisfies match.
+func (l *logLines) has(match func(string) bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.ContainsFunc(l.lines, match)
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
 }
 
 // TestPollingAlone: with webhooks off, a push is picked up by polling.

@@ -16,8 +16,14 @@ import (
 
 // syncJob syncs one Environment to the newest commit of its branch: fetch,
 // read the Environments on the default branch again, render, plan, apply with the configured prune options, wait for health,
-// and report. Runs of one Environment never overlap (the Coalescer).
+// and report. Runs of one Environment never overlap (the Coalescer). For an
+// Environment the loop no longer follows it stops the watches of its syncs
+// instead.
 func (s *Server) syncJob(ctx context.Context, env, why string) {
+	if _, ok := s.followMap()[env]; !ok && why == notFollowed {
+		s.release(env, why)
+		return
+	}
 	fetchStart := time.Now()
 	err := s.opts.Source.Fetch(ctx)
 	s.log.Debug("fetched", "env", env, "duration", time.Since(fetchStart))
@@ -28,6 +34,7 @@ func (s *Server) syncJob(ctx context.Context, env, why string) {
 	s.discover() // the default branch as fetched now names the clusters
 	branch, ok := s.followMap()[env]
 	if !ok {
+		s.release(env, notFollowed)
 		return
 	}
 	sha, err := s.opts.Source.Resolve(branch)
@@ -63,6 +70,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 	if err != nil {
 		return nil, err
 	}
+	s.syncsWith(env, eng)
 	plan, err := eng.Plan(ctx, engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
 		Cluster: engine.ClusterOf(res.Env)})
 	if err != nil {

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitplane/gitplane/reconciler/engine"
+)
+
+// uniqueName is prefix with a random suffix, as generateName gives: each
+// test owns the Environments it names.
+func uniqueName(prefix string) string {
+	return prefix + "-" + strings.ToLower(rand.Text()[:8])
+}
+
+// environmentSpec is an Environment that renders only objects of its own
+// (an EC2NodeClass, and a Gateway and an Ingress in istio-system), on the
+// cluster the examples' staging names: the one the test control plane is
+// recorded as.
+func environmentSpec(name string) string {
+	return fmt.Sprintf(`apiVersion: gitplane.dev/v1alpha1
+kind: Environment
+metadata: {name: %[1]s}
+spec:
+  cluster: {name: ml-staging, region: us-east-1, accountId: "111122223333", oidcIssuer: "https://oidc.eks.us-east-1.amazonaws.com/id/TEST"}
+  ingress: {certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/test", domain: %[1]s.example.com}
+  nodes: {role: NodeRole, subnetSelector: {a: b}, securityGroupSelector: {a: b}}
+  git: {branch: main}
+`, name)
+}
+
+// newSpecRepo is a gitRepo whose main branch holds one Environment file per
+// name, environments/<name>.yaml, and nothing else.
+func newSpecRepo(t *testing.T, envs ...string) *gitRepo {
+	t.Helper()
+	g := &gitRepo{t: t, bare: filepath.Join(t.TempDir(), "specs.git"), work: filepath.Join(t.TempDir(), "work")}
+	g.git("", "init", "-q", "--bare", "-b", "main", g.bare)
+	g.git("", "clone", "-q", g.bare, g.work)
+	if err := os.MkdirAll(filepath.Join(g.work, "environments"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range envs {
+		if err := os.WriteFile(filepath.Join(g.work, "environments", env+".yaml"), []byte(environmentSpec(env)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.commit("environments")
+	return g
+}
+
+// watchStreams counts the watch responses held open through a transport,
+// by the Environment their label selector names.
+type watchStreams struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (w *watchStreams) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(r)
+		if q := r.URL.Query(); err != nil || q.Get("watch") != "true" || resp.StatusCode != http.StatusOK {
+			return resp, err
+		}
+		env := strings.TrimPrefix(r.URL.Query().Get("labelSelector"), engine.LabelEnvironment+"=")
+		w.add(env, 1)
+		resp.Body = &onClose{ReadCloser: resp.Body, closed: func() { w.add(env, -1) }}
+		return resp, nil
+	})
+}
+
+func (w *watchStreams) add(env string, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.open[env] += n
+}
+
+func (w *watchStreams) openFor(env string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.open[env]
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+type onClose struct {
+	io.ReadCloser
+	once   sync.Once
+	closed func()
+}
+
+func (c *onClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.once.Do(c.closed)
+	return err
+}
+
+// TestWatchesEndWithTheEnvironment: the watches serve's syncs start (one
+// per Environment and kind) stop when the Environment leaves the default
+// branch, the other Environment's stay; all stop when the loop does.
+func TestWatchesEndWithTheEnvironment(t *testing.T) {
+	a, b := uniqueName("serve-a"), uniqueName("serve-b")
+	g := newSpecRepo(t, a, b)
+	streams := &watchStreams{open: map[string]int{}}
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, environments: []string{a, b}, wrap: streams.wrap})
+	first := g.git(g.work, "rev-parse", "HEAD")
+	for _, env := range []string{a, b} {
+		if sts := l.waitEnvStatus(env, first, 60*time.Second); sts[len(sts)-1].State != "success" {
+			t.Fatalf("first sync of %s: %+v", env, sts)
+		}
+	}
+	// EC2NodeClass, Gateway, Ingress: three kinds, three watches each
+	waitFor(t, 30*time.Second, "the watches of both Environments", func() bool {
+		return streams.openFor(a) == 3 && streams.openFor(b) == 3
+	})
+
+	g.git(g.work, "rm", "-q", filepath.Join("environments", a+".yaml"))
+	gone := g.commit(a + " leaves")
+	if code := l.deliver("push", "leave", pushPayload(gone), secret); code != http.StatusAccepted {
+		t.Fatalf("push delivery answered %d", code)
+	}
+	waitFor(t, 30*time.Second, "the watches of "+a+" to stop", func() bool { return streams.openFor(a) == 0 })
+	l.waitEnvStatus(b, gone, 30*time.Second)
+	if n := streams.openFor(b); n != 3 {
+		t.Errorf("%s still on the branch holds %d watch(es), want 3", b, n)
+	}
+
+	l.stop()
+	if n := streams.openFor(b); n != 0 {
+		t.Errorf("the loop stopped with %d watch(es) of %s open", n, b)
+	}
+}
