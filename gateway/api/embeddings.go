@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/gitplane/gitplane/gateway/openai"
 )
@@ -56,6 +57,7 @@ func (h *Handler) models(w http.ResponseWriter, r *http.Request) {
 	}
 	hd := w.Header()
 	hd["Content-Type"] = []string{"application/json"}
+	hd["Content-Length"] = []string{strconv.Itoa(len(q.caller.models))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(q.caller.models)
 	q.finish()

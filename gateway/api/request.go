@@ -173,7 +173,10 @@ func (q *request) fail(e *openai.APIError) {
 	q.finish()
 }
 
-// finish settles the token reservation and records the request.
+// finish settles the token reservation, sends what is left of the answer
+// and then records the request: the client does not wait for the metrics
+// and the access-log line. (Settling comes first so that a client's next
+// request sees it.)
 func (q *request) finish() {
 	if q.rec.Status == 0 {
 		q.rec.Status = http.StatusOK
@@ -186,6 +189,11 @@ func (q *request) finish() {
 			used = q.rec.Usage.PromptTokens + q.rec.Usage.CompletionTokens
 		}
 		q.h.limiter.Settle(context.WithoutCancel(q.ctx), &q.adm, used, known)
+	}
+	// Every answer but a stream's carries its Content-Length, so flushing
+	// here sends it whole (a stream flushed each event already).
+	if err := http.NewResponseController(q.w).Flush(); err != nil {
+		q.rec.ClientGone = true
 	}
 	q.rec.Latency = q.h.now().Sub(q.rec.Start)
 	q.h.rec.Record(&q.rec)

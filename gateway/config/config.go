@@ -100,10 +100,12 @@ type Policy struct {
 }
 
 // Caller is the policy of one caller, named like its key file. Routes and
-// RateLimit left empty take the Defaults'.
+// RateLimit left out take the Defaults'.
 type Caller struct {
-	Name      string     `json:"name"`
-	Routes    []string   `json:"routes,omitempty"`
+	Name string `json:"name"`
+	// Routes left out (nil) are the Defaults'; an empty list lets the
+	// caller use no route, so Marshal keeps it (omitzero, not omitempty).
+	Routes    []string   `json:"routes,omitzero"`
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // Error types and codes the gateway answers with, as OpenAI spells them.
@@ -53,6 +54,7 @@ func (e *APIError) Write(w http.ResponseWriter) {
 	body, _ := json.Marshal(e.Body())
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(append(body, '\n'))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 var nullJSON = []byte("null")
@@ -32,7 +33,7 @@ func (c Content) MarshalJSON() ([]byte, error) {
 	if c.Text == "" && !c.set {
 		return nullJSON, nil
 	}
-	return json.Marshal(c.Text)
+	return quote(c.Text)
 }
 
 // UnmarshalJSON decodes a string, an array of parts or null.
@@ -44,7 +45,7 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		*c = Content{set: true}
-		return json.Unmarshal(b, &c.Text)
+		return unquote(b, &c.Text)
 	case len(b) > 0 && b[0] == '[':
 		*c = Content{}
 		if err := json.Unmarshal(b, &c.Parts); err != nil {
@@ -102,7 +103,7 @@ func (s *StringOrList) UnmarshalJSON(b []byte) error {
 		return nil
 	case len(b) > 0 && b[0] == '"':
 		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := unquote(b, &v); err != nil {
 			return err
 		}
 		*s = StringOrList{Values: []string{v}, Single: true}
@@ -150,7 +151,7 @@ func (t *ToolChoice) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {
 		*t = ToolChoice{}
-		return json.Unmarshal(b, &t.Mode)
+		return unquote(b, &t.Mode)
 	}
 	var o toolChoiceObject
 	if err := json.Unmarshal(b, &o); err != nil {
@@ -161,4 +162,44 @@ func (t *ToolChoice) UnmarshalJSON(b []byte) error {
 	}
 	*t = ToolChoice{Function: o.Function.Name}
 	return nil
+}
+
+// unquote decodes the JSON string b into s. A string without escapes,
+// control characters or invalid UTF-8 (most prompts) is taken as it is;
+// others go through encoding/json, which this matches.
+func unquote(b []byte, s *string) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && plain(b[1:len(b)-1], false) && utf8.Valid(b) {
+		*s = string(b[1 : len(b)-1])
+		return nil
+	}
+	return json.Unmarshal(b, s)
+}
+
+// quote encodes s as a JSON string as json.Marshal does (HTML characters
+// escaped), without its reflection when s needs no escaping.
+func quote(s string) ([]byte, error) {
+	if !plain(s, true) || !utf8.ValidString(s) {
+		return json.Marshal(s)
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
+}
+
+// plain reports whether b holds no byte a JSON string must escape: '"',
+// '\\', control characters, and with html '<', '>', '&' and U+2028/U+2029
+// (which json.Marshal escapes too). UTF-8 validity is checked apart.
+func plain[T string | []byte](b T, html bool) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c < 0x20 || c == '"' || c == '\\':
+			return false
+		case html && (c == '<' || c == '>' || c == '&'):
+			return false
+		case html && c == 0xE2 && i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9):
+			return false
+		}
+	}
+	return true
 }

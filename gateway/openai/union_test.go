@@ -58,3 +58,28 @@ func TestRequestUnions(t *testing.T) {
 		})
 	}
 }
+
+// TestContentStringsAsEncodingJSON: the string fast paths decode and encode
+// exactly as encoding/json does, escapes, HTML, U+2028 and bad UTF-8 included.
+func TestContentStringsAsEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "Say hello in one word.", `quote " and \ backslash`, "tab\tnew\nline", "<b>&amp;</b>",
+		"héllo wörld ✓ 日本語", "line\u2028sep\u2029para", "bad \xff utf-8", "emoji 😀", "\x00\x1f"} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := TextContent(s).MarshalJSON()
+		if err != nil || string(got) != string(want) {
+			t.Errorf("MarshalJSON(%q) = %s, %v; want %s", s, got, err, want)
+		}
+		for _, in := range [][]byte{want, []byte(`"` + s + `"`)} {
+			var ref string
+			refErr := json.Unmarshal(in, &ref)
+			var c Content
+			err := c.UnmarshalJSON(in)
+			if (err != nil) != (refErr != nil) || (err == nil && c.Text != ref) {
+				t.Errorf("UnmarshalJSON(%s) = %q, %v; want %q, %v", in, c.Text, err, ref, refErr)
+			}
+		}
+	}
+}

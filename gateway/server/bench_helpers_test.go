@@ -57,6 +57,36 @@ func attack(target vegeta.Target, workers uint64, d time.Duration, pid int) load
 	return l
 }
 
+// attackInterleaved runs one vegeta worker against targets in turn for d
+// and returns each target's figures; pids[i], when not 0, is the process
+// whose CPU time is charged to target i's requests.
+func attackInterleaved(targets []vegeta.Target, pids []int, d time.Duration) []load {
+	atk := vegeta.NewAttacker(vegeta.Workers(1), vegeta.MaxWorkers(1), vegeta.KeepAlive(true),
+		vegeta.Connections(1), vegeta.Timeout(10*time.Second))
+	index := map[string]int{}
+	for i, t := range targets {
+		index[t.URL] = i
+	}
+	cpu0 := make([]time.Duration, len(pids))
+	for i, p := range pids {
+		cpu0[i] = cpuTime(p)
+	}
+	ms := make([]vegeta.Metrics, len(targets))
+	for res := range atk.Attack(vegeta.NewStaticTargeter(targets...), vegeta.Rate{Freq: 0}, d, "interleaved") {
+		ms[index[res.URL]].Add(res)
+	}
+	out := make([]load, len(targets))
+	for i := range ms {
+		m := &ms[i]
+		m.Close()
+		out[i] = load{rps: m.Throughput, p50: m.Latencies.P50, p99: m.Latencies.P99, requests: m.Requests, success: m.Success, errs: m.Errors}
+		if pids[i] != 0 && m.Requests > 0 {
+			out[i].cpuPerRequest = (cpuTime(pids[i]) - cpu0[i]) / time.Duration(m.Requests)
+		}
+	}
+	return out
+}
+
 // cpuTime returns the user+system CPU time of pid (0: none).
 func cpuTime(pid int) time.Duration {
 	if pid == 0 {
@@ -110,27 +140,49 @@ func presigned(t testing.TB, url string, body []byte) http.Header {
 	return req.Header
 }
 
-// firstByte measures, n times in a row, the time until the first byte of
-// the response body of a streaming request arrives.
-func firstByte(c *http.Client, newReq func() *http.Request, n int) (p50, p99 time.Duration, err error) {
-	var ds []time.Duration
-	for range n {
-		req := newReq()
-		start := time.Now()
-		resp, err := c.Do(req)
-		if err != nil {
-			return 0, 0, err
+// firstByteInterleaved sends n rounds of streaming requests, one of each
+// kind in turn, after 200 rounds of warm-up, and returns for each kind the
+// p50 and p99 of the time until the first byte of the response body.
+func firstByteInterleaved(c *http.Client, newReqs []func() *http.Request, n int) ([][2]time.Duration, error) {
+	const warm = 200
+	ds := make([][]time.Duration, len(newReqs))
+	for round := range n + warm {
+		for i, newReq := range newReqs {
+			d, err := firstByte(c, newReq())
+			if err != nil {
+				return nil, fmt.Errorf("stream %d: %w", i, err)
+			}
+			if round >= warm {
+				ds[i] = append(ds[i], d)
+			}
 		}
-		var one [1]byte
-		if _, err := io.ReadFull(resp.Body, one[:]); err != nil {
-			resp.Body.Close()
-			return 0, 0, err
-		}
-		ds = append(ds, time.Since(start))
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 	}
-	return percentile(ds, 50), percentile(ds, 99), nil
+	out := make([][2]time.Duration, len(newReqs))
+	for i := range ds {
+		out[i] = [2]time.Duration{percentile(ds[i], 50), percentile(ds[i], 99)}
+	}
+	return out, nil
+}
+
+// firstByte sends req and returns the time until the first byte of the
+// response body arrived; it reads the rest and closes the body.
+func firstByte(c *http.Client, req *http.Request) (time.Duration, error) {
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var one [1]byte
+	if _, err := io.ReadFull(resp.Body, one[:]); err != nil {
+		return 0, err
+	}
+	d := time.Since(start)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return d, nil
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {

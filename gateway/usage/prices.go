@@ -5,10 +5,18 @@ import "strings"
 // Bedrock on-demand list prices, USD per million tokens, us-east-1.
 //
 // Source: https://aws.amazon.com/bedrock/pricing/ (On-Demand tables per
-// model provider), as of PriceDate. Cross-Region inference profiles cost the
-// source Region's price (same page), so a "us."/"eu."/"apac."/"global."
-// prefix maps to the base model. Estimates for attribution only: the AWS
-// bill is authoritative; refresh the table when the page changes.
+// model provider), as transcribed on PriceDate. Cross-Region inference
+// profiles cost the source Region's price (same page, "Cross-region
+// inference"), so a "us."/"eu."/"apac."/"global." prefix maps to the base
+// model. Estimates for attribution only: the AWS bill is authoritative.
+//
+// Not verified here: no document in this repository or in the shared
+// reference notes it was built from (gateway-reference.md, gateway-peers.md,
+// eks-reference.md) lists Bedrock per-model prices, so the figures below
+// rest on the page alone and may be stale (AWS has repriced older models).
+// To refresh or check them, read the page or its machine-readable form, the
+// AWS Price List Bulk API offer AmazonBedrock:
+// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonBedrock/current/us-east-1/index.json
 const (
 	PriceDate   = "2025-06-01"
 	PriceSource = "https://aws.amazon.com/bedrock/pricing/"

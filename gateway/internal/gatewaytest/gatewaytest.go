@@ -12,8 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -178,17 +176,24 @@ const (
 	ChildEnv      = "GITPLANE_GATEWAY_CHILD_CONFIG"
 	ChildLogEnv   = "GITPLANE_GATEWAY_CHILD_LOG"
 	ChildProxyEnv = "GITPLANE_GATEWAY_CHILD_PROXY"
+	// ChildRelayEnv is the upstream (host:port) of a TCP relay the child
+	// serves instead: bytes copied both ways, no HTTP.
+	ChildRelayEnv = "GITPLANE_GATEWAY_CHILD_RELAY"
 	// ChildProfileEnv, when set, is where a gateway child writes a CPU profile.
 	ChildProfileEnv = "GITPLANE_GATEWAY_CHILD_CPUPROFILE"
 )
 
 // RunChildIfAsked serves the gateway of $GITPLANE_GATEWAY_CHILD_CONFIG (or
-// the bare proxy of $GITPLANE_GATEWAY_CHILD_PROXY) on loopback ports, prints
+// the bare proxy of $GITPLANE_GATEWAY_CHILD_PROXY, or the TCP relay of
+// $GITPLANE_GATEWAY_CHILD_RELAY) on loopback ports, prints
 // "LISTEN <api> <admin>" and runs until stdin closes. Call it from
 // TestMain; it returns false when not in a child.
 func RunChildIfAsked() bool {
 	if up := os.Getenv(ChildProxyEnv); up != "" {
 		runProxy(up)
+	}
+	if up := os.Getenv(ChildRelayEnv); up != "" {
+		runRelay(up)
 	}
 	path := os.Getenv(ChildEnv)
 	if path == "" {
@@ -249,29 +254,6 @@ type Child struct {
 	Stderr        *syncBuffer
 }
 
-// runProxy serves a bare httputil.ReverseProxy to upstream: the limit of a
-// Go proxy, for benchmarks.
-func runProxy(upstream string) {
-	u, err := url.Parse(upstream)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 1024
-	p := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(u) }, Transport: tr}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	fmt.Printf("LISTEN %s %s\n", ln.Addr(), ln.Addr())
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _, _ = bufio.NewReader(os.Stdin).ReadString('\n'); _ = srv.Close() }()
-	_ = srv.Serve(ln)
-	os.Exit(0)
-}
-
 // StartChild re-executes the test binary as a gateway serving the config at
 // path. Prefix is prepended to the command (e.g. taskset -c 0); env is added.
 func StartChild(t testing.TB, path string, prefix []string, env ...string) *Child {
@@ -279,7 +261,7 @@ func StartChild(t testing.TB, path string, prefix []string, env ...string) *Chil
 	return StartChildEnv(t, prefix, append([]string{ChildEnv + "=" + path}, env...)...)
 }
 
-// StartChildEnv re-executes the test binary with env (ChildEnv or ChildProxyEnv set).
+// StartChildEnv re-executes the test binary with env (ChildEnv, ChildProxyEnv or ChildRelayEnv set).
 func StartChildEnv(t testing.TB, prefix []string, env ...string) *Child {
 	t.Helper()
 	argv := append(append([]string{}, prefix...), os.Args[0], "-test.run=^$")

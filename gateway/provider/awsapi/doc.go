@@ -3,5 +3,6 @@
 // aws-sdk-go-v2's signer (payload hash computed once over the pooled body),
 // request paths escaped as the SDK escapes them, event-stream reading with
 // aws-sdk-go-v2's decoder (CRCs checked), and the mapping of AWS errors and
-// transport failures to provider.Error.
+// transport failures to provider.Error; JSON bodies posted and answers read
+// (PostJSON, ReadJSON) the same way for every operation.
 package awsapi

@@ -6,7 +6,6 @@ package bedrock
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -87,15 +86,9 @@ func (p *Provider) Chat(ctx context.Context, req *openai.ChatCompletionRequest) 
 		return nil, err
 	}
 	id := responseID(resp)
-	body, err := awsapi.ReadBody(resp, maxResponse)
-	if err != nil {
-		return nil, awsapi.TransportError(ctx, err)
-	}
-	defer awsapi.PutBuffer(body)
 	var out converseResponse
-	if err := json.Unmarshal(body.Bytes(), &out); err != nil {
-		return nil, &provider.Error{Kind: provider.Unavailable, Status: http.StatusBadGateway, Code: "InvalidResponse",
-			Message: "the upstream sent a malformed Converse answer", Err: err}
+	if err := awsapi.ReadJSON(ctx, resp, maxResponse, &out, nil, "the upstream sent a malformed Converse answer"); err != nil {
+		return nil, err
 	}
 	return fromConverse(&out, id, req.Model, p.clock().Unix()), nil
 }
@@ -123,14 +116,7 @@ func (p *Provider) send(ctx context.Context, t awsapi.Target, req *openai.ChatCo
 	if err != nil {
 		return nil, err
 	}
-	body := awsapi.GetBuffer()
-	enc := json.NewEncoder(body)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(creq); err != nil {
-		awsapi.PutBuffer(body)
-		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the Converse request failed", Err: err}
-	}
-	return p.client.Do(ctx, t, body)
+	return p.client.PostJSON(ctx, t, creq, "Converse request")
 }
 
 // responseID is the completion id: Bedrock's request id.

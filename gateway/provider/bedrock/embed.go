@@ -2,13 +2,10 @@ package bedrock
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gitplane/gitplane/gateway/openai"
-	"github.com/gitplane/gitplane/gateway/provider"
 	"github.com/gitplane/gitplane/gateway/provider/awsapi"
 )
 
@@ -67,24 +64,14 @@ func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest)
 
 // embedOne sends one InvokeModel request.
 func (p *Provider) embedOne(ctx context.Context, text string, dims *int) (*titanResponse, error) {
-	body := awsapi.GetBuffer()
-	if err := json.NewEncoder(body).Encode(titanRequest{InputText: text, Dimensions: dims}); err != nil {
-		awsapi.PutBuffer(body)
-		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the Titan request failed", Err: err}
-	}
-	resp, err := p.client.Do(ctx, p.invoke, body)
+	resp, err := p.client.PostJSON(ctx, p.invoke, titanRequest{InputText: text, Dimensions: dims}, "Titan request")
 	if err != nil {
 		return nil, err
 	}
-	rb, err := awsapi.ReadBody(resp, maxResponse)
-	if err != nil {
-		return nil, awsapi.TransportError(ctx, err)
-	}
-	defer awsapi.PutBuffer(rb)
 	var out titanResponse
-	if err := json.Unmarshal(rb.Bytes(), &out); err != nil || out.Embedding == nil {
-		return nil, &provider.Error{Kind: provider.Unavailable, Status: http.StatusBadGateway, Code: "InvalidResponse",
-			Message: "the upstream sent a malformed Titan embeddings answer", Err: err}
+	if err := awsapi.ReadJSON(ctx, resp, maxResponse, &out, func() bool { return out.Embedding != nil },
+		"the upstream sent a malformed Titan embeddings answer"); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }

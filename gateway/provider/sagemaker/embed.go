@@ -2,11 +2,8 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 
 	"github.com/gitplane/gitplane/gateway/openai"
-	"github.com/gitplane/gitplane/gateway/provider"
 	"github.com/gitplane/gitplane/gateway/provider/awsapi"
 )
 
@@ -18,24 +15,14 @@ func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest)
 	if p.containerModel != "" {
 		body.Model = p.containerModel
 	}
-	buf := awsapi.GetBuffer()
-	if err := json.NewEncoder(buf).Encode(&body); err != nil {
-		awsapi.PutBuffer(buf)
-		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the container request failed", Err: err}
-	}
-	resp, err := p.client.Do(ctx, p.invoke, buf)
+	resp, err := p.client.PostJSON(ctx, p.invoke, &body, "container request")
 	if err != nil {
 		return nil, err
 	}
-	rb, err := awsapi.ReadBody(resp, maxResponse)
-	if err != nil {
-		return nil, awsapi.TransportError(ctx, err)
-	}
-	defer awsapi.PutBuffer(rb)
 	var out openai.EmbeddingResponse
-	if err := json.Unmarshal(rb.Bytes(), &out); err != nil || out.Data == nil {
-		return nil, &provider.Error{Kind: provider.Unavailable, Status: http.StatusBadGateway, Code: "InvalidResponse",
-			Message: "the model container sent no embeddings list", Err: err}
+	if err := awsapi.ReadJSON(ctx, resp, maxResponse, &out, func() bool { return out.Data != nil },
+		"the model container sent no embeddings list"); err != nil {
+		return nil, err
 	}
 	out.Model = req.Model
 	return &out, nil

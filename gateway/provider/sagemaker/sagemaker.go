@@ -7,7 +7,6 @@ package sagemaker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -86,15 +85,10 @@ func (p *Provider) Chat(ctx context.Context, req *openai.ChatCompletionRequest) 
 	if err != nil {
 		return nil, err
 	}
-	body, err := awsapi.ReadBody(resp, maxResponse)
-	if err != nil {
-		return nil, awsapi.TransportError(ctx, err)
-	}
-	defer awsapi.PutBuffer(body)
 	var out openai.ChatCompletionResponse
-	if err := json.Unmarshal(body.Bytes(), &out); err != nil || out.Choices == nil {
-		return nil, &provider.Error{Kind: provider.Unavailable, Status: http.StatusBadGateway, Code: "InvalidResponse",
-			Message: "the model container sent no chat completion", Err: err}
+	if err := awsapi.ReadJSON(ctx, resp, maxResponse, &out, func() bool { return out.Choices != nil },
+		"the model container sent no chat completion"); err != nil {
+		return nil, err
 	}
 	out.Model = req.Model
 	return &out, nil
@@ -131,12 +125,5 @@ func (p *Provider) send(ctx context.Context, t awsapi.Target, req *openai.ChatCo
 	if p.containerModel != "" {
 		body.Model = p.containerModel
 	}
-	buf := awsapi.GetBuffer()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&body); err != nil {
-		awsapi.PutBuffer(buf)
-		return nil, &provider.Error{Kind: provider.Internal, Message: "encoding the container request failed", Err: err}
-	}
-	return p.client.Do(ctx, t, buf)
+	return p.client.PostJSON(ctx, t, &body, "container request")
 }
