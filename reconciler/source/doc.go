@@ -1,4 +1,5 @@
 // Package source keeps a local bare clone of the specs repository with go-git:
 // it fetches branches and pull-request heads incrementally, resolves refs to
-// commits and exposes a commit's tree as a read-only io/fs.FS.
+// commits and exposes a commit's tree as a read-only io/fs.FS. OpenLocal
+// reads an existing repository (gitplane preview) the same way.
 package source

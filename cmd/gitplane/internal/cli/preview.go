@@ -83,11 +83,12 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions,
 		Loader: loader, Renderer: render.NewRenderer()}
 	if !f.offline {
-		eng, err := newEngine(&f.clusterFlags)
+		engs, err := f.kubeconfigEngines(engine.DefaultOptions())
 		if err != nil {
 			return err
 		}
-		in.Planner = eng
+		defer engs.close()
+		in.Engines = engs
 		in.AWS = gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile})
 	}
 	var previews []*preview.EnvPreview
