@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // TestExplicitValuesAreNotDefaults: a value the file sets, even a zero or
@@ -90,7 +91,7 @@ func TestDuplicateKeysAndRegions(t *testing.T) {
 // wantErrors parses files and compares every error with want.
 func wantErrors(t *testing.T, files map[string][]byte, want []string) {
 	t.Helper()
-	_, err := schema.Parse(files)
+	_, err := schematest.Parse(files)
 	var list schema.ErrorList
 	if !errors.As(err, &list) {
 		t.Fatalf("want an ErrorList, got %v", err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // FuzzParse feeds arbitrary bytes to the spec parser as one file of a
@@ -17,7 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files := baseFiles()
 		files["fuzz.yaml"] = data
-		_, err := schema.Parse(files)
+		_, err := schematest.Parse(files)
 		var list schema.ErrorList
 		if err != nil && !errors.As(err, &list) {
 			t.Fatalf("error is not an ErrorList: %v", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // policyGatewayYAML is gatewayYAML with callers, limits, Redis, fallbacks
@@ -51,7 +52,7 @@ func policyFiles() map[string][]byte {
 }
 
 func TestGatewayPolicyValid(t *testing.T) {
-	repo, err := schema.Parse(policyFiles())
+	repo, err := schematest.Parse(policyFiles())
 	if err != nil {
 		t.Fatalf("valid repo rejected:\n%v", err)
 	}
@@ -155,7 +156,7 @@ func TestGatewayPolicyErrors(t *testing.T) {
 				}
 				files[e.file] = []byte(strings.Replace(string(files[e.file]), e.old, e.new, 1))
 			}
-			_, err := schema.Parse(files)
+			_, err := schematest.Parse(files)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("valid repo rejected:\n%v", err)

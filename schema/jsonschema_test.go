@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // compiledSchema compiles gitplane's JSON Schema with a draft 2020-12
@@ -95,7 +96,7 @@ func TestJSONSchemaAsStrictAsValidate(t *testing.T) {
 			if err := s.Validate(instance(t, doc)); err == nil {
 				t.Errorf("the JSON Schema accepts a Model with %s", tt.name)
 			}
-			if _, err := schema.Parse(map[string][]byte{"envs/staging.yaml": []byte(envYAML), "models/llama.yaml": []byte(doc)}); err == nil {
+			if _, err := schematest.Parse(map[string][]byte{"envs/staging.yaml": []byte(envYAML), "models/llama.yaml": []byte(doc)}); err == nil {
 				t.Errorf("validate accepts a Model with %s, the schema does not: they disagree", tt.name)
 			}
 		})

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing/fstest"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -36,15 +35,6 @@ type document struct {
 // the same and re-parses only the files that changed since its last load.
 func Load(fsys fs.FS) (*Repo, error) {
 	return NewLoader().Load(fsys)
-}
-
-// Parse loads specs from in-memory files, keyed by path; for tests and tools.
-func Parse(files map[string][]byte) (*Repo, error) {
-	fsys := fstest.MapFS{}
-	for name, data := range files {
-		fsys[name] = &fstest.MapFile{Data: data}
-	}
-	return Load(fsys)
 }
 
 // assemble puts the parsed files, in walk order, together into a repository

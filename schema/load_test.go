@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 const envYAML = `apiVersion: gitplane.dev/v1alpha1
@@ -69,7 +70,7 @@ func baseFiles() map[string][]byte {
 }
 
 func TestLoadValid(t *testing.T) {
-	repo, err := schema.Parse(baseFiles())
+	repo, err := schematest.Parse(baseFiles())
 	if err != nil {
 		t.Fatalf("valid repo rejected:\n%v", err)
 	}
@@ -167,7 +168,7 @@ func TestLoadErrors(t *testing.T) {
 				}
 				files[e.file] = []byte(strings.Replace(string(files[e.file]), e.old, e.new, 1))
 			}
-			_, err := schema.Parse(files)
+			_, err := schematest.Parse(files)
 			var list schema.ErrorList
 			if !errors.As(err, &list) {
 				t.Fatalf("want an ErrorList, got %v", err)

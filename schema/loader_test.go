@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // TestLoaderReload loads a changing repository with one Loader and checks,
@@ -95,7 +96,7 @@ func specs(r *schema.Repo) []schema.Spec {
 func TestDigest(t *testing.T) {
 	load := func(files map[string][]byte) *schema.Repo {
 		t.Helper()
-		repo, err := schema.Parse(files)
+		repo, err := schematest.Parse(files)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/aws/awstest"
 	"github.com/gitplane/gitplane/reconciler/aws/irsa"
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 const envYAML = `apiVersion: gitplane.dev/v1alpha1
@@ -37,7 +38,7 @@ spec:
 
 func repo(t *testing.T, maxReplicas string) *schema.Repo {
 	t.Helper()
-	r, err := schema.Parse(map[string][]byte{"env.yaml": []byte(envYAML), "m.yaml": []byte(strings.Replace(modelYAML, "%d", maxReplicas, 1))})
+	r, err := schematest.Parse(map[string][]byte{"env.yaml": []byte(envYAML), "m.yaml": []byte(strings.Replace(modelYAML, "%d", maxReplicas, 1))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 // Example shows the calls a preview makes: a Client from the default
@@ -43,7 +44,7 @@ func Example() {
 
 func exampleRepo(maxReplicas string) *schema.Repo {
 	files := map[string][]byte{"env.yaml": []byte(envYAML), "m.yaml": []byte(strings.Replace(modelYAML, "%d", maxReplicas, 1))}
-	r, err := schema.Parse(files)
+	r, err := schematest.Parse(files)
 	if err != nil {
 		panic(err)
 	}

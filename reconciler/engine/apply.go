@@ -17,8 +17,8 @@ type ApplyOptions struct {
 	DryRun bool
 	// ForceConflicts takes ownership of fields other appliers manage.
 	ForceConflicts bool
-	// Wait, when positive, waits up to this long for the applied objects to
-	// become healthy.
+	// Wait is how long to wait for the applied objects to become healthy
+	// (DefaultWait is apply --wait's); 0 does not wait.
 	Wait time.Duration
 	// Diffs records in each change the diff of the live object against the
 	// server's answer (which costs a YAML rendering of both per object).

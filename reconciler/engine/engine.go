@@ -28,7 +28,8 @@ const FieldManager = "gitplane"
 // InventoryNamespace holds the inventory ConfigMap of every Environment.
 const InventoryNamespace = "gitplane-system"
 
-// Options configure an Engine. Zero values take the defaults.
+// Options configure an Engine. Start from DefaultOptions; New gives the
+// fields left zero their default values.
 type Options struct {
 	// Concurrency bounds the requests in flight within an apply stage.
 	// Default 48: writes wait mostly on etcd commits, which etcd batches, so
@@ -72,6 +73,20 @@ type Options struct {
 
 // DefaultBackoff retries for about 12 seconds in all.
 var DefaultBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 6, Cap: 5 * time.Second}
+
+// DefaultOptions are the defaults of every option: 48 requests in flight,
+// DefaultBackoff, a 1s health poll, 60s Leases, the real clock and
+// slog.Default(). Identity stays empty: New names each Engine itself.
+func DefaultOptions() Options {
+	o := Options{}.withDefaults()
+	o.Identity = ""
+	return o
+}
+
+// DefaultWait is how long `apply --wait` and serve's syncs wait for the
+// applied objects to become healthy unless told otherwise
+// (ApplyOptions.Wait).
+const DefaultWait = 5 * time.Minute
 
 func (o Options) withDefaults() Options {
 	o.Concurrency = cmp.Or(o.Concurrency, 48)

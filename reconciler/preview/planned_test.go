@@ -54,7 +54,7 @@ func TestPlannedPreview(t *testing.T) {
 		// The Gateway's Service asks for another cluster IP: immutable.
 		edit{"overlays/prod/kustomization.yaml", "patches:\n", "patches:\n- target: {kind: Service, name: ai}\n  patch: |-\n    - op: add\n      path: /spec/clusterIP\n      value: 10.0.0.123\n"},
 	)
-	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Planner: eng,
+	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Engines: engine.Fixed(eng),
 		FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true, ConfirmPrune: true}})
 	if err != nil {
 		t.Fatal(err)

@@ -22,9 +22,10 @@ type Input struct {
 	Env        string
 	Base, Head fs.FS // spec repository trees at the base and head commits (Base may be nil: new repo)
 	HeadSHA    string
-	// Planner plans the head against the cluster; nil: offline preview, the
-	// base render compared with the head render, no cluster.
-	Planner Planner
+	// Engines gives the Engine that plans the head against the cluster
+	// its Environment names (dry-run: nothing is written); nil: offline
+	// preview, the base render compared with the head render, no cluster.
+	Engines engine.Factory
 	// FileURL links a validation error to the PR's file; nil: no links.
 	FileURL func(path string, line int) string
 	// PlanOptions are what apply would use (serve uses Prune: true).
@@ -56,14 +57,6 @@ func (in Input) renderer() *render.Renderer {
 	}
 	return render.NewRenderer()
 }
-
-// Planner is what the preview needs of the engine (*engine.Engine
-// satisfies it).
-type Planner interface {
-	Plan(ctx context.Context, req engine.PlanRequest) (*engine.Plan, error)
-}
-
-var _ Planner = (*engine.Engine)(nil)
 
 // EnvPreview is one Environment's preview.
 type EnvPreview struct {
@@ -112,7 +105,7 @@ type EnvPreview struct {
 // are returned for what is not the change's fault: an unreadable tree or a
 // cluster that cannot be planned against; they do not name the Environment.
 func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
-	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Planner == nil, FileURL: in.FileURL}
+	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Engines == nil, FileURL: in.FileURL}
 	l := in.loader()
 	head, herr := loadRepo(l, in.Head)
 	base, berr := loadRepo(l, in.Base)
@@ -154,19 +147,13 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 		return nil
 	}
 	var plan *engine.Plan
-	if in.Planner != nil {
-		plan, err = in.Planner.Plan(ctx, engine.PlanRequest{
-			Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
-			Diffs: true, Cluster: engine.ClusterOf(res.Env),
-		})
-		if err != nil {
-			return fmt.Errorf("planning against the cluster: %w", err)
-		}
+	if in.Engines != nil {
+		plan, err = planLive(ctx, in, res)
 	} else {
-		baseObjs := p.renderBase(ctx, in, r, base, baseValid)
-		if plan, err = offlinePlan(in.Env, baseObjs, res.Objects, in.PlanOptions); err != nil {
-			return fmt.Errorf("comparing the base and head renders: %w", err)
-		}
+		plan, err = p.planOffline(ctx, in, r, res, base, baseValid)
+	}
+	if err != nil {
+		return err
 	}
 	scrubPlan(plan, res.Objects)
 	p.Plan = plan
@@ -175,6 +162,31 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	p.Failed = len(p.ServerErrors) > 0
 	p.Risks = risksOf(plan)
 	return nil
+}
+
+// planLive plans the head against the cluster its Environment names.
+func planLive(ctx context.Context, in Input, res *render.Result) (*engine.Plan, error) {
+	eng, err := in.Engines.Engine(ctx, res.Env)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	plan, err := eng.Plan(ctx, engine.PlanRequest{
+		Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
+		Diffs: true, Cluster: engine.ClusterOf(res.Env),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("planning against the cluster: %w", err)
+	}
+	return plan, nil
+}
+
+// planOffline compares the head's render with the base's.
+func (p *EnvPreview) planOffline(ctx context.Context, in Input, r *render.Renderer, res *render.Result, base *schema.Repo, baseValid bool) (*engine.Plan, error) {
+	plan, err := offlinePlan(in.Env, p.renderBase(ctx, in, r, base, baseValid), res.Objects, in.PlanOptions)
+	if err != nil {
+		return nil, fmt.Errorf("comparing the base and head renders: %w", err)
+	}
+	return plan, nil
 }
 
 // serverErrors lists what the API server will not accept: objections to

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gitplane/gitplane/schema"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 const testEnv = `apiVersion: gitplane.dev/v1alpha1
@@ -44,7 +45,7 @@ func parse(t *testing.T, files map[string]string) *schema.Repo {
 	for k, v := range files {
 		in[k] = []byte(v)
 	}
-	repo, err := schema.Parse(in)
+	repo, err := schematest.Parse(in)
 	if err != nil {
 		t.Fatalf("parsing test repository: %v", err)
 	}

@@ -9,20 +9,17 @@ import (
 	"github.com/gitplane/gitplane/reconciler/engine"
 )
 
-// engineFor returns the Engine of an Environment's cluster: from
-// Options.EngineFor with the Environment as the default branch lists it
-// (never as a branch or pull request names it), else Options.Engine.
-func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
-	if s.opts.EngineFor == nil {
-		return s.opts.Engine, nil
-	}
+// engineFor returns the Engine of an Environment's cluster, from
+// Options.Engines with the Environment as the default branch lists it
+// (never as a branch or pull request names it).
+func (s *Server) engineFor(ctx context.Context, name string) (*engine.Engine, error) {
 	s.mu.Lock()
 	env := s.listed[name]
 	s.mu.Unlock()
 	if env == nil {
 		return nil, fmt.Errorf("Environment %s is not listed on %s", name, s.opts.DefaultBranch)
 	}
-	e, err := s.opts.EngineFor(ctx, env)
+	e, err := s.opts.Engines.Engine(ctx, env)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster of %s, %s: %w", name, engine.ClusterOf(env), err)
 	}
@@ -32,13 +29,13 @@ func (s *Server) engineFor(ctx context.Context, name string) (Engine, error) {
 // syncsWith records that env's syncs use eng; the watches of env on the
 // Engine used before (the Environment moved to another cluster) are
 // stopped.
-func (s *Server) syncsWith(env string, eng Engine) {
+func (s *Server) syncsWith(env string, eng *engine.Engine) {
 	s.mu.Lock()
 	before := s.engines[env]
 	s.engines[env] = eng
 	s.mu.Unlock()
-	if w, watches := before.(watcher); watches && before != eng {
-		w.Unwatch(env)
+	if before != nil && before != eng {
+		before.Unwatch(env)
 	}
 }
 
@@ -48,8 +45,8 @@ func (s *Server) release(env, why string) {
 	eng := s.engines[env]
 	delete(s.engines, env)
 	s.mu.Unlock()
-	if w, ok := eng.(watcher); ok {
-		w.Unwatch(env)
+	if eng != nil {
+		eng.Unwatch(env)
 		s.log.Info("stopped watching the Environment's objects", "env", env, "reason", why)
 	}
 }

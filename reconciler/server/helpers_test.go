@@ -138,8 +138,9 @@ type loopOptions struct {
 	settle  time.Duration // 0: 100ms; negative: none (serve's default)
 	logger  *slog.Logger
 	preview bool
-	// engineFor, when set, builds Options.EngineFor around the test's Engine.
-	engineFor func(server.Engine) func(context.Context, *schema.Environment) (server.Engine, error)
+	// engines, when set, builds Options.Engines around the test's Engine;
+	// default engine.Fixed.
+	engines func(*engine.Engine) engine.Factory
 	// clusterName is Options.ClusterName.
 	clusterName string
 	// environments is Options.Environments; nil: staging.
@@ -186,16 +187,16 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 		envs = []string{"staging"}
 	}
 	opts := server.Options{
-		Source: src, RepoName: "acme/specs", Engine: eng, GitHub: gh, Environments: envs, ClusterName: lo.clusterName,
-		Poll: schedule, Wait: -1, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
+		Source: src, RepoName: "acme/specs", Engines: engine.Fixed(eng), GitHub: gh, Environments: envs, ClusterName: lo.clusterName,
+		Poll: schedule, Settle: cmp.Or(lo.settle, 100*time.Millisecond), PublicURL: "https://gitplane.example.com",
 		PlanOptions: engine.PlanOptions{Prune: true},
 		Logger:      cmp.Or(lo.logger, slog.New(slog.NewTextHandler(io.Discard, nil))),
 	}
-	if lo.engineFor != nil {
-		opts.EngineFor, opts.Engine = lo.engineFor(eng), nil
+	if lo.engines != nil {
+		opts.Engines = lo.engines(eng)
 	}
 	if lo.preview {
-		opts.Previewer = &server.GitHubPreviewer{Source: src, Planner: eng, GitHub: gh, WebURL: "https://github.com/acme/specs",
+		opts.Previewer = &server.GitHubPreviewer{Source: src, Engines: opts.Engines, GitHub: gh, WebURL: "https://github.com/acme/specs",
 			Environments: opts.Environments, PlanOptions: opts.PlanOptions, Logger: opts.Logger}
 	}
 	if lo.settle < 0 {
@@ -300,6 +301,14 @@ func prPayload(action string, number int, headSHA string) map[string]any {
 		"pull_request": map[string]any{"number": number, "merged": false,
 			"head": map[string]any{"sha": headSHA, "ref": "feature"}, "base": map[string]any{"ref": "main"}},
 		"repository": map[string]any{"full_name": "acme/specs"}}
+}
+
+// engineFunc is an engine.Factory from a function, for tests that watch
+// what is asked.
+type engineFunc func(ctx context.Context, env *schema.Environment) (*engine.Engine, error)
+
+func (f engineFunc) Engine(ctx context.Context, env *schema.Environment) (*engine.Engine, error) {
+	return f(ctx, env)
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
-	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -17,7 +16,7 @@ func (p *GitHubPreviewer) defaultBranch() string { return cmp.Or(p.DefaultBranch
 // cannot be read. base and baseRepo spare a second read when the pull
 // request is based on the default branch's head.
 func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, baseRepo *schema.Repo) map[engine.Cluster]*schema.Environment {
-	if p.PlannerFor == nil {
+	if p.Engines == nil {
 		return nil
 	}
 	sha, err := p.Source.Resolve(p.defaultBranch())
@@ -46,14 +45,14 @@ func (p *GitHubPreviewer) trustedClusters(loader *schema.Loader, base string, ba
 	return out
 }
 
-// plannerFor picks the planner of one Environment, found at the head (or
-// the base, when the head is invalid or dropped it): with PlannerFor, that
+// enginesFor picks how one Environment, found at the head (or the base,
+// when the head is invalid or dropped it), is planned: against the Engine
 // of its cluster when an Environment on the default branch names the
-// cluster, given that Environment; else none (an offline preview) and a
+// cluster, asked for with that Environment; else offline (nil) with a
 // note saying why. A pull request cannot make serve connect elsewhere.
-func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, trusted map[engine.Cluster]*schema.Environment, repos ...*schema.Repo) (preview.Planner, string, error) {
-	if p.PlannerFor == nil {
-		return p.Planner, "", nil
+func (p *GitHubPreviewer) enginesFor(ctx context.Context, name string, trusted map[engine.Cluster]*schema.Environment, repos ...*schema.Repo) (engine.Factory, string, error) {
+	if p.Engines == nil {
+		return nil, "", nil
 	}
 	env := findEnvironment(name, repos...)
 	if env == nil {
@@ -65,11 +64,11 @@ func (p *GitHubPreviewer) plannerFor(ctx context.Context, name string, trusted m
 		return nil, fmt.Sprintf("previewed offline, not against a cluster: this change names cluster %s for %s, which no Environment on %s names; "+
 			"gitplane plans pull requests only against the clusters the default branch names", c, name, p.defaultBranch()), nil
 	}
-	planner, err := p.PlannerFor(ctx, listed)
+	eng, err := p.Engines.Engine(ctx, listed)
 	if err != nil {
 		return nil, "", fmt.Errorf("gitplane cannot connect to the cluster of %s, %s: %w", name, c, err)
 	}
-	return planner, "", nil
+	return engine.Fixed(eng), "", nil
 }
 
 // findEnvironment is the Environment named name in the first repository

@@ -14,7 +14,6 @@ import (
 	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
 	"github.com/gitplane/gitplane/reconciler/github/githubtest"
-	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/reconciler/testenv"
@@ -29,7 +28,7 @@ type previewRig struct {
 	github *githubtest.Server
 }
 
-func newPreviewRig(t *testing.T, g *gitRepo, planner preview.Planner) *previewRig {
+func newPreviewRig(t *testing.T, g *gitRepo, engines engine.Factory) *previewRig {
 	t.Helper()
 	src, err := source.Open(context.Background(), source.Options{URL: "file://" + g.bare, Dir: filepath.Join(t.TempDir(), "clone")})
 	if err != nil {
@@ -41,7 +40,7 @@ func newPreviewRig(t *testing.T, g *gitRepo, planner preview.Planner) *previewRi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &previewRig{github: fake, p: &server.GitHubPreviewer{Source: src, Planner: planner, GitHub: gh,
+	return &previewRig{github: fake, p: &server.GitHubPreviewer{Source: src, Engines: engines, GitHub: gh,
 		WebURL: "https://github.com/acme/specs", StatusURL: "https://gitplane.example.com/status",
 		Environments: []string{"staging"}, PlanOptions: engine.PlanOptions{Prune: true}, Logger: discard}}
 }
@@ -90,8 +89,7 @@ func TestPreviewOf1000Models(t *testing.T) {
 	t.Logf("1000-Model preview: %d comment(s), %d bytes", len(comments), len(body))
 }
 
-// TestPreviewPlansOnlyDefaultBranchClusters: with PlannerFor (serve's EKS
-// mode) a pull request is planned against a cluster only when an
+// TestPreviewPlansOnlyDefaultBranchClusters: a pull request is planned against a cluster only when an
 // Environment on the default branch names it, and with that Environment; a
 // pull request that points staging at another cluster is previewed offline
 // and the comment says why; a cluster that cannot be reached is an error
@@ -105,13 +103,13 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 	rig := newPreviewRig(t, g, nil)
 	var asked []string
 	var unreachable bool
-	rig.p.PlannerFor = func(_ context.Context, env *schema.Environment) (preview.Planner, error) {
+	rig.p.Engines = engineFunc(func(_ context.Context, env *schema.Environment) (*engine.Engine, error) {
 		asked = append(asked, env.Metadata.Name+"@"+env.Spec.Cluster.Name+":"+env.Source.File)
 		if unreachable {
 			return nil, errors.New("dial tcp: connection refused")
 		}
 		return eng, nil
-	}
+	})
 	g.git(g.work, "checkout", "-q", "-b", "feature")
 
 	g.edit("models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
@@ -120,7 +118,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := []string{"staging@ml-staging:environments/staging.yaml"}; !slices.Equal(asked, want) {
-		t.Errorf("PlannerFor asked for %q, want %q", asked, want)
+		t.Errorf("Engines asked for %q, want %q", asked, want)
 	}
 	if body := rig.github.Comments(21)[0].Body; !strings.Contains(body, "planned against the live cluster") {
 		t.Errorf("a change on main's cluster was not planned against it:\n%.600s", body)
@@ -133,7 +131,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(asked) != 0 {
-		t.Errorf("PlannerFor asked for %q: a pull request chose the cluster", asked)
+		t.Errorf("Engines asked for %q: a pull request chose the cluster", asked)
 	}
 	body := rig.github.Comments(21)[0].Body
 	for _, want := range []string{"offline: the head's render compared with the base's",

@@ -29,14 +29,13 @@ const previewMarker = "preview"
 // or cannot preview gets a failure (the change's fault) or error status
 // and the comment says why.
 type GitHubPreviewer struct {
-	Source  *source.Repo
-	Planner preview.Planner // nil: offline previews (render against render)
-	// PlannerFor, when set, returns each Environment's planner instead (its
-	// own cluster); nil from it previews that Environment offline. It is
-	// only asked for clusters that Environments on DefaultBranch name, and
-	// is given such an Environment: a pull request naming another cluster
-	// is previewed offline.
-	PlannerFor func(ctx context.Context, env *schema.Environment) (preview.Planner, error)
+	Source *source.Repo
+	// Engines plans each Environment's head against its cluster; nil
+	// previews offline (render against render). It is only asked for
+	// clusters that Environments on DefaultBranch name, and is given such
+	// an Environment: a pull request naming another cluster is previewed
+	// offline, so that it cannot make serve connect elsewhere.
+	Engines engine.Factory
 	// DefaultBranch lists the Environments whose clusters may be planned
 	// against. Default "main".
 	DefaultBranch string
@@ -129,14 +128,14 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 	trusted := p.trustedClusters(loader, base, baseRepo)
 	var out []*preview.EnvPreview
 	for _, env := range p.selected(preview.AffectedEnvironments(baseRepo, headRepo, changed)) {
-		planner, note, err := p.plannerFor(ctx, env, trusted, headRepo, baseRepo)
+		engines, note, err := p.enginesFor(ctx, env, trusted, headRepo, baseRepo)
 		if err != nil {
 			out = append(out, &preview.EnvPreview{Env: env, HeadSHA: head, Refused: err.Error()})
 			continue
 		}
 		ep, err := preview.Environment(ctx, preview.Input{
 			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
-			Planner: planner, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
+			Engines: engines, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
 			Loader: loader, Renderer: renderer,
 		})
 		if err != nil {

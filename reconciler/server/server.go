@@ -18,20 +18,6 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// Engine is what the loop needs of the apply engine; *engine.Engine
-// satisfies it.
-type Engine interface {
-	Plan(ctx context.Context, req engine.PlanRequest) (*engine.Plan, error)
-	Apply(ctx context.Context, plan *engine.Plan, opts engine.ApplyOptions) (*engine.Plan, error)
-}
-
-// watcher is an Engine that keeps watches per Environment (*engine.Engine
-// with Options.Watch): the loop stops an Environment's when it no longer
-// follows it, and all it started when it stops.
-type watcher interface {
-	Unwatch(env string)
-}
-
 // Previewer previews pull requests; nil turns previews off.
 type Previewer interface {
 	Preview(ctx context.Context, pr webhook.PREvent) error
@@ -45,13 +31,12 @@ type Options struct {
 	// acme/ml-platform: shown on /status, and with webhooks on the only
 	// repository whose events are acted on.
 	RepoName string
-	// Engine applies to the cluster; EngineFor, when set, instead returns
-	// each Environment's own (e.g. its EKS cluster by name). EngineFor is
-	// called for every sync, with the Environment as the default branch
-	// lists it, so that a cluster changed there is followed at once; it
-	// should keep one connection per Cluster (serve's does).
-	Engine    Engine
-	EngineFor func(ctx context.Context, env *schema.Environment) (Engine, error)
+	// Engines gives the Engine of each Environment's cluster (one fixed
+	// cluster, or each EKS cluster by name). It is asked on every sync,
+	// with the Environment as DefaultBranch lists it, so that a cluster
+	// changed there is followed at once; it should keep one connection per
+	// cluster (engine.PerCluster does).
+	Engines engine.Factory
 	// GitHub receives commit statuses; nil posts none.
 	GitHub *github.Client
 	// Environments limits the loop to these; empty follows every
@@ -69,8 +54,8 @@ type Options struct {
 	WebhookSecret []byte
 	// PublicURL, when set, makes statuses link to its /status page.
 	PublicURL string
-	// Wait bounds the health wait of a sync. Default 5m; negative does not
-	// wait.
+	// Wait bounds the health wait of a sync (serve's --wait:
+	// engine.DefaultWait); 0 does not wait.
 	Wait time.Duration
 	// PlanOptions for every sync; the caller sets Prune.
 	PlanOptions engine.PlanOptions
@@ -97,7 +82,7 @@ type Server struct {
 	mu      sync.Mutex
 	follow  map[string]string              // Environment → branch
 	listed  map[string]*schema.Environment // followed Environments as DefaultBranch lists them
-	engines map[string]Engine              // the Engine of each Environment's last sync
+	engines map[string]*engine.Engine      // the Engine of each Environment's last sync
 
 	syncs    *Coalescer[string]
 	previews *Coalescer[webhook.PREvent]
@@ -108,18 +93,17 @@ type Server struct {
 
 // New returns a loop; Run starts it.
 func New(opts Options) (*Server, error) {
-	if opts.Source == nil || (opts.Engine == nil && opts.EngineFor == nil) {
-		return nil, errors.New("server: a Source and an Engine (or EngineFor) are required")
+	if opts.Source == nil || opts.Engines == nil {
+		return nil, errors.New("server: a Source and Engines are required")
 	}
 	opts.DefaultBranch = cmp.Or(opts.DefaultBranch, "main")
-	opts.Wait = cmp.Or(opts.Wait, 5*time.Minute)
 	opts.ShutdownGrace = cmp.Or(opts.ShutdownGrace, 30*time.Second)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	return &Server{
 		opts: opts, log: opts.Logger, loader: schema.NewLoader(), renderer: render.NewRenderer(), metrics: newMetrics(),
-		follow: map[string]string{}, listed: map[string]*schema.Environment{}, engines: map[string]Engine{}, ready: make(chan struct{}),
+		follow: map[string]string{}, listed: map[string]*schema.Environment{}, engines: map[string]*engine.Engine{}, ready: make(chan struct{}),
 	}, nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
-	"github.com/gitplane/gitplane/reconciler/server"
 	"github.com/gitplane/gitplane/schema"
 )
 
@@ -200,20 +199,20 @@ func TestWebhookFlood(t *testing.T) {
 	}
 }
 
-// TestEngineFollowsDefaultBranch: with EngineFor (serve's EKS mode) every
-// sync asks for the cluster the default branch names for the Environment,
-// so that a cluster renamed on main is used by the next sync.
+// TestEngineFollowsDefaultBranch: every sync asks Engines for the cluster
+// the default branch names for the Environment, so that a cluster renamed
+// on main is used by the next sync (serve's EKS mode connects to it).
 func TestEngineFollowsDefaultBranch(t *testing.T) {
 	g := newGitRepo(t)
 	var mu sync.Mutex
 	var asked []string
-	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, engineFor: func(e server.Engine) func(context.Context, *schema.Environment) (server.Engine, error) {
-		return func(_ context.Context, env *schema.Environment) (server.Engine, error) {
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, engines: func(e *engine.Engine) engine.Factory {
+		return engineFunc(func(_ context.Context, env *schema.Environment) (*engine.Engine, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			asked = append(asked, env.Metadata.Name+"@"+engine.ClusterOf(env).String())
 			return e, nil
-		}
+		})
 	}})
 	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
 	g.edit("environments/staging.yaml", "name: ml-staging\n", "name: ml-staging-blue\n")
@@ -224,6 +223,6 @@ func TestEngineFollowsDefaultBranch(t *testing.T) {
 	defer mu.Unlock()
 	want := []string{"staging@ml-staging (us-east-1, account 111122223333)", "staging@ml-staging-blue (us-east-1, account 111122223333)"}
 	if len(asked) != 2 || asked[0] != want[0] || asked[1] != want[1] {
-		t.Errorf("EngineFor asked for %q, want %q", asked, want)
+		t.Errorf("Engines asked for %q, want %q", asked, want)
 	}
 }

@@ -86,7 +86,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
 		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
 	}
-	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: max(s.opts.Wait, 0)})
+	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: s.opts.Wait})
 }
 
 // render validates and renders one Environment of a commit.
@@ -122,9 +122,9 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 	}
 	s.metrics.syncBlocked.WithLabelValues(env).Set(0)
 	sum := plan.Summary()
-	st.Result, st.Healthy = "success", s.opts.Wait >= 0
+	st.Result, st.Healthy = "success", s.opts.Wait > 0
 	st.Message = fmt.Sprintf("%s: %s; healthy", env, sum.Past())
-	if s.opts.Wait < 0 {
+	if s.opts.Wait <= 0 {
 		st.Message = fmt.Sprintf("%s: %s; applied", env, sum.Past())
 	}
 	s.metrics.syncDuration.WithLabelValues(env, "success").Observe(elapsed.Seconds())

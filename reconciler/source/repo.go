@@ -60,15 +60,21 @@ type Status struct {
 	Err error
 }
 
-// Repo is a local bare clone. Fetch updates it; Resolve, Tree and
-// ChangedFiles read the state of the last successful fetch. A failed fetch
-// leaves that state as it was. Repo is safe for concurrent use.
+// Repo is a local bare clone (Open) or an existing repository (OpenLocal).
+// Fetch updates it; Resolve, Tree and ChangedFiles read the state of the
+// last successful fetch. A failed fetch leaves that state as it was. Repo
+// is safe for concurrent use.
 type Repo struct {
 	opts    Options
 	log     *slog.Logger
 	fetchMu sync.Mutex      // one fetch at a time
-	fetcher *git.Repository // used only under fetchMu
+	fetcher *git.Repository // used only under fetchMu; nil for OpenLocal's
 	state   atomic.Pointer[snapshot]
+	// reader opens the repository a snapshot reads, with the refs it
+	// serves and how revisions resolve.
+	reader reader
+	// folder roots Tree and ChangedFiles ("" the repository's root).
+	folder string
 
 	statusMu sync.Mutex
 	status   Status
@@ -94,8 +100,8 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{opts: opts, log: log, fetcher: fetcher}
-	snap, err := newSnapshot(opts.Dir)
+	r := &Repo{opts: opts, log: log, fetcher: fetcher, reader: mirrorReader(opts.Dir)}
+	snap, err := r.reader.snapshot()
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +188,7 @@ func (r *Repo) FetchChanges(ctx context.Context) ([]Move, error) {
 	updated, err := r.fetch(ctx)
 	if updated {
 		var snap *snapshot
-		if snap, err = newSnapshot(r.opts.Dir); err == nil {
+		if snap, err = r.reader.snapshot(); err == nil {
 			moves = diffRefs(r.state.Swap(snap).refs, snap.refs)
 		}
 	}
@@ -210,8 +216,12 @@ func diffRefs(prev, next map[string]string) []Move {
 }
 
 // fetch reports whether any ref changed; when none did, the current
-// snapshot (and its object cache) stays.
+// snapshot (and its object cache) stays. A repository opened with
+// OpenLocal has no remote: its refs are read again.
 func (r *Repo) fetch(ctx context.Context) (updated bool, err error) {
+	if r.fetcher == nil {
+		return true, nil
+	}
 	auth, err := authMethod(r.opts)
 	if err != nil {
 		return false, err
@@ -262,13 +272,19 @@ func (r *Repo) Refs() map[string]string {
 }
 
 // Resolve returns the commit SHA of a branch name, "pr/<number>", or a full
-// or abbreviated commit SHA present in the clone.
+// or abbreviated commit SHA present in the clone. In a repository opened
+// with OpenLocal it resolves any revision git understands (HEAD, main~1, a
+// tag).
 func (r *Repo) Resolve(ref string) (string, error) {
 	snap := r.state.Load()
 	if sha, ok := snap.refs[ref]; ok {
 		return sha, nil
 	}
-	if isHex(ref) && len(ref) >= 4 {
+	if r.reader.anyRevision && ref != "" {
+		if sha, err := snap.st.resolveCommit(ref); err == nil {
+			return sha, nil
+		}
+	} else if isHex(ref) && len(ref) >= 4 {
 		if sha, err := snap.st.resolveCommit(ref); err == nil {
 			return sha, nil
 		}

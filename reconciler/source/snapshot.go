@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -29,25 +30,42 @@ type store struct {
 	repo *git.Repository
 }
 
-func newSnapshot(dir string) (*snapshot, error) {
-	repo, err := git.PlainOpen(dir)
+// reader opens the repository snapshots read: the bare clone Open keeps,
+// or the existing repository OpenLocal was given.
+type reader struct {
+	dir  string
+	open func() (*git.Repository, error)
+	// prefix selects the refs served, by short name: the clone's remote
+	// branches, or a local repository's branches.
+	prefix string
+	// anyRevision lets Resolve take any revision go-git resolves; the
+	// clone resolves only its refs and commit SHAs.
+	anyRevision bool
+}
+
+func mirrorReader(dir string) reader {
+	return reader{dir: dir, prefix: remotePrefix, open: func() (*git.Repository, error) { return git.PlainOpen(dir) }}
+}
+
+func (rd reader) snapshot() (*snapshot, error) {
+	repo, err := rd.open()
 	if err != nil {
-		return nil, fmt.Errorf("opening bare repository in %s: %w", dir, err)
+		return nil, fmt.Errorf("opening Git repository %s: %w", rd.dir, err)
 	}
 	iter, err := repo.References()
 	if err != nil {
-		return nil, fmt.Errorf("listing refs in %s: %w", dir, err)
+		return nil, fmt.Errorf("listing refs in %s: %w", rd.dir, err)
 	}
 	refs := map[string]string{}
 	err = iter.ForEach(func(ref *plumbing.Reference) error {
 		name := ref.Name().String()
-		if ref.Type() == plumbing.HashReference && strings.HasPrefix(name, remotePrefix) {
-			refs[strings.TrimPrefix(name, remotePrefix)] = ref.Hash().String()
+		if ref.Type() == plumbing.HashReference && strings.HasPrefix(name, rd.prefix) {
+			refs[strings.TrimPrefix(name, rd.prefix)] = ref.Hash().String()
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading refs in %s: %w", dir, err)
+		return nil, fmt.Errorf("reading refs in %s: %w", rd.dir, err)
 	}
 	return &snapshot{refs: refs, st: &store{repo: repo}}, nil
 }
@@ -73,10 +91,14 @@ func (s *store) commit(sha string) (*object.Commit, error) {
 	return c, nil
 }
 
-// Tree returns a read-only view of the tree of commit sha. Files are read
-// from the object store when opened. Names follow io/fs rules and ReadDir is
-// sorted by name, as with os.DirFS; symbolic links that stay inside the tree
-// are followed; submodules appear as empty directories.
+// ErrNoFolder says a commit lacks the folder a Repo is rooted at.
+var ErrNoFolder = errors.New("no such folder")
+
+// Tree returns a read-only view of the tree of commit sha (of its folder,
+// for a Repo rooted at one; ErrNoFolder when the commit has none). Files
+// are read from the object store when opened. Names follow io/fs rules and
+// ReadDir is sorted by name, as with os.DirFS; symbolic links that stay
+// inside the tree are followed; submodules appear as empty directories.
 func (r *Repo) Tree(sha string) (fs.FS, error) {
 	st := r.state.Load().st
 	st.mu.Lock()
@@ -85,26 +107,29 @@ func (r *Repo) Tree(sha string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := c.Tree()
+	root, err := st.folderTree(c, r.folder)
 	if err != nil {
-		return nil, fmt.Errorf("reading tree of commit %s: %w", sha, err)
+		return nil, err
 	}
 	return &treeFS{st: st, root: root, modTime: c.Committer.When}, nil
 }
 
 // ChangedFiles lists, sorted, the paths added, removed or modified between
-// two commits. An empty base lists every file of head.
+// two commits, inside the Repo's folder and relative to it. An empty base,
+// or one without the folder, lists every file of head.
 func (r *Repo) ChangedFiles(baseSHA, headSHA string) ([]string, error) {
 	st := r.state.Load().st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	head, err := st.tree(headSHA)
+	head, err := st.tree(headSHA, r.folder)
 	if err != nil {
 		return nil, err
 	}
 	var base *object.Tree // nil diffs against the empty tree
 	if baseSHA != "" {
-		if base, err = st.tree(baseSHA); err != nil {
+		if base, err = st.tree(baseSHA, r.folder); errors.Is(err, ErrNoFolder) {
+			base = nil
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -121,16 +146,32 @@ func (r *Repo) ChangedFiles(baseSHA, headSHA string) ([]string, error) {
 	return sortedKeys(seen), nil
 }
 
-func (s *store) tree(sha string) (*object.Tree, error) {
+// tree is the tree of folder ("" the root) at commit sha.
+func (s *store) tree(sha, folder string) (*object.Tree, error) {
 	c, err := s.commit(sha)
 	if err != nil {
 		return nil, err
 	}
+	return s.folderTree(c, folder)
+}
+
+// folderTree is the tree of folder ("" the root) at commit c; ErrNoFolder
+// when c has no such directory.
+func (s *store) folderTree(c *object.Commit, folder string) (*object.Tree, error) {
 	t, err := c.Tree()
 	if err != nil {
-		return nil, fmt.Errorf("reading tree of commit %s: %w", sha, err)
+		return nil, fmt.Errorf("reading tree of commit %s: %w", c.Hash, err)
 	}
-	return t, nil
+	if folder == "" {
+		return t, nil
+	}
+	sub, err := t.Tree(folder)
+	if errors.Is(err, object.ErrDirectoryNotFound) {
+		return nil, fmt.Errorf("commit %s: %s: %w", c.Hash, folder, ErrNoFolder)
+	} else if err != nil {
+		return nil, fmt.Errorf("reading %s at commit %s: %w", folder, c.Hash, err)
+	}
+	return sub, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

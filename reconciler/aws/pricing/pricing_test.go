@@ -14,6 +14,7 @@ import (
 	"github.com/gitplane/gitplane/reconciler/aws/pricing"
 	"github.com/gitplane/gitplane/schema"
 	"github.com/gitplane/gitplane/schema/gpu"
+	"github.com/gitplane/gitplane/schema/schematest"
 )
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -99,7 +100,7 @@ func TestLive(t *testing.T) {
 
 func parseRepo(t *testing.T, models string) *schema.Repo {
 	t.Helper()
-	repo, err := schema.Parse(map[string][]byte{"env.yaml": []byte(envYAML), "models.yaml": []byte(models)})
+	repo, err := schematest.Parse(map[string][]byte{"env.yaml": []byte(envYAML), "models.yaml": []byte(models)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,6 +91,6 @@ API server rejects are listed and the exit status is 2; the rest is applied
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "server-side dry-run: show what would change, write nothing")
 	c.Flags().BoolVar(&f.forceConflicts, "force-conflicts", false, "take ownership of fields other field managers own")
 	c.Flags().DurationVar(&f.wait, "wait", 0, "wait up to this long for the applied objects to become healthy (--wait alone: 5m)")
-	c.Flags().Lookup("wait").NoOptDefVal = "5m"
+	c.Flags().Lookup("wait").NoOptDefVal = engine.DefaultWait.String()
 	return c
 }

@@ -6,19 +6,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
-	"slices"
-	"testing/fstest"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/preview"
+	"github.com/gitplane/gitplane/reconciler/source"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -89,11 +83,12 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions,
 		Loader: loader, Renderer: render.NewRenderer()}
 	if !f.offline {
-		eng, err := newEngine(&f.clusterFlags)
+		engs, err := f.kubeconfigEngines(engine.DefaultOptions())
 		if err != nil {
 			return err
 		}
-		in.Planner = eng
+		defer engs.close()
+		in.Engines = engs
 		in.AWS = gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile})
 	}
 	var previews []*preview.EnvPreview
@@ -126,124 +121,35 @@ type revisions struct {
 }
 
 // readRevisions resolves base and head in the repository holding dir and
-// reads dir's tree at both: dir may be a folder of the repository.
+// reads dir's tree at both, as serve reads its clone (reconciler/source):
+// dir may be a folder of the repository, and a base without that folder
+// is a new repository.
 func readRevisions(dir, base, head string) (*revisions, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return nil, fmt.Errorf("opening Git repository %s: %w", dir, err)
-	}
-	prefix, err := folderIn(repo, dir)
+	repo, err := source.OpenLocal(dir)
 	if err != nil {
 		return nil, err
 	}
-	bt, _, err := commitTree(repo, base, prefix)
+	baseSHA, err := repo.Resolve(base)
 	if err != nil {
 		return nil, err
 	}
-	ht, headSHA, err := commitTree(repo, head, prefix)
+	headSHA, err := repo.Resolve(head)
 	if err != nil {
 		return nil, err
-	}
-	if ht == nil {
-		return nil, fmt.Errorf("%s has no folder %s", head, prefix)
-	}
-	changes, err := object.DiffTree(bt, ht)
-	if err != nil {
-		return nil, fmt.Errorf("diffing %s..%s: %w", base, head, err)
 	}
 	r := &revisions{headSHA: headSHA}
-	for _, ch := range changes {
-		for _, name := range []string{ch.From.Name, ch.To.Name} {
-			if name != "" && !slices.Contains(r.changed, name) {
-				r.changed = append(r.changed, name)
-			}
-		}
-	}
-	slices.Sort(r.changed)
-	if bt != nil {
-		if r.base, err = treeFS(bt); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", base, err)
-		}
-	}
-	if r.head, err = treeFS(ht); err != nil {
+	if r.head, err = repo.Tree(headSHA); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", head, err)
 	}
+	if r.base, err = repo.Tree(baseSHA); errors.Is(err, source.ErrNoFolder) {
+		r.base = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", base, err)
+	}
+	if r.changed, err = repo.ChangedFiles(baseSHA, headSHA); err != nil {
+		return nil, fmt.Errorf("diffing %s..%s: %w", base, head, err)
+	}
 	return r, nil
-}
-
-// folderIn returns dir's slash-separated path inside the repository's
-// work tree; "" for its root or a bare repository.
-func folderIn(repo *git.Repository, dir string) (string, error) {
-	wt, err := repo.Worktree()
-	if errors.Is(err, git.ErrIsBareRepository) {
-		return "", nil
-	} else if err != nil {
-		return "", fmt.Errorf("opening the work tree of %s: %w", dir, err)
-	}
-	root, err := filepath.EvalSymlinks(wt.Filesystem.Root())
-	if err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	if abs, err = filepath.EvalSymlinks(abs); err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil {
-		return "", fmt.Errorf("locating %s in %s: %w", dir, root, err)
-	}
-	if rel = filepath.ToSlash(rel); rel == "." {
-		return "", nil
-	}
-	return rel, nil
-}
-
-// commitTree resolves rev and returns its tree of the folder prefix (the
-// root when empty), nil when the commit has no such folder.
-func commitTree(repo *git.Repository, rev, prefix string) (*object.Tree, string, error) {
-	hash, err := repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, "", fmt.Errorf("resolving %q: %w", rev, err)
-	}
-	c, err := repo.CommitObject(*hash)
-	if err != nil {
-		return nil, "", fmt.Errorf("reading commit %s (%s): %w", rev, hash, err)
-	}
-	t, err := c.Tree()
-	if err != nil {
-		return nil, "", fmt.Errorf("reading the tree of %s (%s): %w", rev, hash, err)
-	}
-	if prefix == "" {
-		return t, hash.String(), nil
-	}
-	sub, err := t.Tree(prefix)
-	if errors.Is(err, object.ErrDirectoryNotFound) {
-		return nil, hash.String(), nil
-	} else if err != nil {
-		return nil, "", fmt.Errorf("reading %s at %s: %w", prefix, rev, err)
-	}
-	return sub, hash.String(), nil
-}
-
-// treeFS reads a commit's regular files into memory: spec repositories
-// are small, and the specs are read whole anyway.
-func treeFS(t *object.Tree) (fs.FS, error) {
-	out := fstest.MapFS{}
-	err := t.Files().ForEach(func(f *object.File) error {
-		if f.Mode != filemode.Regular && f.Mode != filemode.Executable {
-			return nil
-		}
-		data, err := f.Contents()
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		out[f.Name] = &fstest.MapFile{Data: []byte(data), Mode: 0o644}
-		return nil
-	})
-	return out, err
 }
 
 // loadPartial loads what can be read of a tree's specs, for choosing the

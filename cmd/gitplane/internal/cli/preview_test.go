@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
@@ -132,20 +130,15 @@ func TestPreviewUsageErrors(t *testing.T) {
 // preview asks the kubeconfig's cluster, and that a cluster it cannot plan
 // against is an error (exit 2), not a preview.
 func TestPreviewPlansAgainstTheCluster(t *testing.T) {
-	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		http.Error(w, "down for maintenance", http.StatusForbidden)
-	}))
+	api := &apiServer{}
+	srv := httptest.NewServer(api)
 	defer srv.Close()
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "+srv.URL+"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeKubeconfig(t, kubeconfig, "c", srv.URL)
 	dir := gitRepo(t, func(string) {})
 	code, stdout, stderr := run(t, "preview", dir, "--base", "main~1", "--env", "staging", "--kubeconfig", kubeconfig, "--skip-aws")
-	if code != ExitFailure || stdout != "" || !strings.Contains(stderr, "previewing staging: planning against the cluster") || requests.Load() == 0 {
-		t.Errorf("exit %d, %d requests, stdout %q, stderr %q; want exit 2 after asking the cluster", code, requests.Load(), stdout, stderr)
+	if n := len(api.requests()); code != ExitFailure || stdout != "" || !strings.Contains(stderr, "previewing staging: planning against the cluster") || n == 0 {
+		t.Errorf("exit %d, %d requests, stdout %q, stderr %q; want exit 2 after asking the cluster", code, n, stdout, stderr)
 	}
 }
 
@@ -179,5 +172,27 @@ func TestPreviewFolder(t *testing.T) {
 	code, stdout, stderr := run(t, "preview", filepath.Join(dir, "specs"), "--base", "main~1", "--head", "main", "--env", "staging", "--offline")
 	if code != ExitOK || !strings.Contains(stdout, "| [staging](#staging) | ✅ ready | 37 | 0 | 0 | 0 |") {
 		t.Errorf("exit %d, stdout:\n%s\nstderr: %s", code, stdout, stderr)
+	}
+}
+
+// TestPreviewReadsCommitsAsServe: the commits are read as serve reads
+// them (reconciler/source): a symbolic link that leaves the specs folder
+// is refused, not followed, so the file it names is never printed.
+func TestPreviewReadsCommitsAsServe(t *testing.T) {
+	specs := copySpecs(t)
+	dir := gitRepo(t, func(dir string) {
+		if err := os.Rename(specs, filepath.Join(dir, "specs")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "private.yaml"), []byte("token: sk-live-outside-the-specs\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("../../private.yaml", filepath.Join(dir, "specs", "models", "leak.yaml")); err != nil {
+			t.Fatal(err)
+		}
+	})
+	code, stdout, stderr := run(t, "preview", filepath.Join(dir, "specs"), "--base", "main~1", "--env", "staging", "--offline")
+	if code != ExitFailure || !strings.Contains(stderr, "symbolic link models/leak.yaml leaves the tree") || strings.Contains(stdout+stderr, "sk-live-outside") {
+		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit 2 refusing the link", code, stdout, stderr)
 	}
 }

@@ -94,7 +94,7 @@ flags given on the command line win.`,
 	fl.StringVar(&f.publicURL, "public-url", "", "URL serve is reachable at; statuses link to its /status page")
 	fl.StringSliceVar(&f.envs, "env", nil, "Environments to sync (repeatable; default: every Environment on --branch)")
 	fl.StringVar(&f.dataDir, "data-dir", "", "where the Git clone is kept (default: a directory under the user cache dir)")
-	fl.DurationVar(&f.wait, "wait", 5*time.Minute, "how long a sync waits for health (0: does not wait)")
+	fl.DurationVar(&f.wait, "wait", engine.DefaultWait, "how long a sync waits for health (0: does not wait)")
 	fl.BoolVar(&f.confirmPrune, "confirm-prune", false, "let a sync prune more than 25% of an Environment's inventory")
 	f.clusterFlags.register(c)
 	f.aws.bind(c)
@@ -117,7 +117,11 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	engines, err := f.engines(ctx)
+	// serve plans again and again: every Engine keeps the live state in
+	// watches.
+	eopts := engine.DefaultOptions()
+	eopts.Watch = true
+	engines, err := f.engines(ctx, f.aws, connectOptions{inCluster: true, engine: eopts})
 	if err != nil {
 		return err
 	}
@@ -126,13 +130,13 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	clusterName, err := engines.servedCluster(ctx, f.clusterName, log)
+	clusterName, err := f.servedCluster(ctx, engines, log)
 	if err != nil {
 		return err
 	}
 	opts := server.Options{
-		Source: src, RepoName: repoName, Engine: engines.engine(), EngineFor: engines.forEnv(), GitHub: gh, Environments: f.envs, ClusterName: clusterName,
-		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: waitOption(f.wait), Logger: log,
+		Source: src, RepoName: repoName, Engines: engines, GitHub: gh, Environments: f.envs, ClusterName: clusterName,
+		DefaultBranch: f.branch, Poll: schedule, PublicURL: f.publicURL, Wait: f.wait, Logger: log,
 		PlanOptions: engine.PlanOptions{Prune: true, ConfirmPrune: f.confirmPrune},
 	}
 	if f.webhookSecret != "" {
@@ -145,7 +149,7 @@ func runServe(ctx context.Context, f *serveFlags, log *slog.Logger) error {
 	}
 	if gh != nil {
 		opts.Previewer = &server.GitHubPreviewer{
-			Source: src, Planner: engines.planner(), PlannerFor: engines.plannerFor(), DefaultBranch: f.branch, GitHub: gh, WebURL: f.githubWebURL(repoName),
+			Source: src, Engines: engines, DefaultBranch: f.branch, GitHub: gh, WebURL: f.githubWebURL(repoName),
 			StatusURL: statusURL(f.publicURL), Environments: f.envs, PlanOptions: opts.PlanOptions, Logger: log,
 			AWS: gpaws.New(ctx, gpaws.Options{Skip: f.aws.skip, Profile: f.aws.profile}),
 		}
@@ -165,12 +169,25 @@ func statusURL(public string) string {
 	return strings.TrimSuffix(public, "/") + "/status"
 }
 
-// waitOption maps --wait to server.Options.Wait, where 0 means the default.
-func waitOption(d time.Duration) time.Duration {
-	if d <= 0 {
-		return -1
+// servedCluster is the cluster name whose Environments serve follows:
+// --cluster-name, else, inside a cluster (no kubeconfig named), the one
+// the cluster is recorded as; "" follows every Environment (each sync
+// still checks the record).
+func (f *serveFlags) servedCluster(ctx context.Context, engs *engines, log *slog.Logger) (string, error) {
+	inCluster := engs.fixed != nil && !f.named(false) && os.Getenv("KUBERNETES_SERVICE_HOST") != ""
+	if f.clusterName != "" || !inCluster {
+		return f.clusterName, nil
 	}
-	return d
+	c, ok, err := engs.fixed.RecordedCluster(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		log.Warn("serve runs in a cluster that is not recorded yet and --cluster-name is not set: following every Environment; the first sync records this cluster and Environments naming others then fail")
+		return "", nil
+	}
+	log.Info("following the Environments of the cluster serve runs in", "cluster", c.String())
+	return c.Name, nil
 }
 
 // serveHTTP runs the loop and its listener until ctx ends.

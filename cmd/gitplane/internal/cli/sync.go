@@ -11,8 +11,6 @@ import (
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"k8s.io/client-go/rest"
-
 	gpaws "github.com/gitplane/gitplane/reconciler/aws"
 	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/render"
@@ -83,25 +81,19 @@ func renderDir(ctx context.Context, dir, env string) (*desiredState, error) {
 	return &desiredState{repo: repo, env: res.Env, objects: res.Objects}, nil
 }
 
-// newEngine connects through the kubeconfig.
-func newEngine(f *clusterFlags) (*engine.Engine, error) {
-	cfg, err := f.restConfig()
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(cfg, engine.Options{})
-}
-
-// connectEngine connects to the Environment's cluster: through the kubeconfig
-// when --kubeconfig, --context or $KUBECONFIG says which, else to the EKS
-// cluster the Environment names (eks:DescribeCluster and an STS token), else
-// (no AWS credentials, --skip-aws) through the default kubeconfig.
+// connectEngine connects to the Environment's cluster (see engines): the
+// kubeconfig's when --kubeconfig, --context or $KUBECONFIG says which,
+// else the EKS cluster the Environment names (eks:DescribeCluster and an
+// STS token), else (no AWS credentials, --skip-aws) the default
+// kubeconfig's.
 func connectEngine(cmd *cobra.Command, f *syncFlags, desired *desiredState) (*engine.Engine, error) {
-	cfg, err := f.clusterConfig(cmd, desired.env)
+	opts := engine.DefaultOptions()
+	opts.Identity = cliIdentity(cmd)
+	engs, err := f.engines(cmd.Context(), f.aws, connectOptions{region: desired.env.Spec.Cluster.Region, engine: opts})
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(cfg, engine.Options{Identity: cliIdentity(cmd)})
+	return engs.Engine(cmd.Context(), desired.env)
 }
 
 // cliIdentity names this run as a Lease holder: "gitplane apply by alice on
@@ -110,22 +102,6 @@ func cliIdentity(cmd *cobra.Command) string {
 	host, _ := os.Hostname()
 	user := cmp.Or(os.Getenv("USER"), os.Getenv("USERNAME"), "unknown user")
 	return fmt.Sprintf("gitplane %s by %s on %s (pid %d)", cmd.Name(), user, cmp.Or(host, "unknown host"), os.Getpid())
-}
-
-func (f *syncFlags) clusterConfig(cmd *cobra.Command, env *schema.Environment) (*rest.Config, error) {
-	if f.kubeconfig != "" || f.context != "" || os.Getenv("KUBECONFIG") != "" || f.aws.skip {
-		return f.restConfig()
-	}
-	chk := gpaws.New(cmd.Context(), gpaws.Options{Profile: f.aws.profile, Region: env.Spec.Cluster.Region})
-	if !chk.Enabled() {
-		return f.restConfig()
-	}
-	cfg, err := chk.RESTConfig(cmd.Context(), env)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to EKS cluster %s in %s by name (pass --kubeconfig or --context to use a kubeconfig): %w",
-			env.Spec.Cluster.Name, env.Spec.Cluster.Region, err)
-	}
-	return cfg, nil
 }
 
 // preflight checks the IRSA trust policies of the rendered ServiceAccounts

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -32,7 +32,10 @@ func copySpecs(t *testing.T) string {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(src, path)
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
@@ -57,36 +60,46 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // TestDiffAndApply drives the CLI against the local control plane: apply,
 // diff with no changes (exit 0), a changed spec (exit 1 with a diff), JSON
-// output, and apply again.
+// output, and apply again. The counts are those of the test's own
+// Environment, whatever else the control plane holds.
 func TestDiffAndApply(t *testing.T) {
-	kubeconfig := testenv.Kubeconfig(t, testenv.Config(t))
-	dir := copySpecs(t)
-	k := []string{"--kubeconfig", kubeconfig}
-	if code, _, stderr := run(t, append([]string{"apply", dir, "--env", "prod"}, k...)...); code != ExitFailure || !strings.Contains(stderr, "namespaces \"istio-ingress\" not found") {
+	cfg := testenv.Config(t)
+	s := ownSpecs(t)
+	env, istio := s.prod, s.ns("istio-ingress")
+	objs := s.render(t, env)
+	inIstio := 0 // the ingress Gateway and the ALB Ingress
+	for _, o := range objs {
+		if o.GetNamespace() == istio {
+			inIstio++
+		}
+	}
+	all := len(objs)
+	k := []string{"--kubeconfig", testenv.Kubeconfig(t, cfg), "--skip-aws"}
+	sync := func(verb string, args ...string) (int, string, string) {
+		t.Helper()
+		return run(t, append(append([]string{verb, s.dir, "--env", env}, args...), k...)...)
+	}
+	if code, _, stderr := sync("apply"); code != ExitFailure || !strings.Contains(stderr, fmt.Sprintf("namespaces %q not found", istio)) {
 		t.Fatalf("apply without the Istio namespace: exit %d, stderr %s; want the server's objection and exit 2", code, stderr)
 	}
-	createIstioNamespace(t)
+	createNamespace(t, kubernetes.NewForConfigOrDie(cfg), istio) // an Istio install owns it
 
-	code, stdout, stderr := run(t, append([]string{"apply", dir, "--env", "prod", "--prune"}, k...)...)
+	code, stdout, stderr := sync("apply", "--prune")
 	// The first run applied everything else; this one only what failed.
-	if code != ExitOK || !strings.Contains(stdout, "prod: 2 created, 0 updated, 0 deleted, 38 unchanged") {
-		t.Fatalf("apply after the namespace exists: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	if want := fmt.Sprintf("%s: %d created, 0 updated, 0 deleted, %d unchanged", env, inIstio, all-inIstio); code != ExitOK || inIstio == 0 || !strings.Contains(stdout, want) {
+		t.Fatalf("apply after the namespace exists: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
 	}
-	code, stdout, _ = run(t, append([]string{"diff", dir, "--env", "prod"}, k...)...)
-	if code != ExitOK || !strings.HasSuffix(stdout, "prod: 0 to create, 0 to update, 0 to delete, 40 unchanged\n") {
-		t.Fatalf("diff after apply: exit %d\n%s", code, stdout)
+	code, stdout, stderr = sync("diff")
+	if want := fmt.Sprintf("%s: 0 to create, 0 to update, 0 to delete, %d unchanged\n", env, all); code != ExitOK || !strings.HasSuffix(stdout, want) {
+		t.Fatalf("diff after apply: exit %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 
-	llama := filepath.Join(dir, "models", "llama.yaml")
-	data, _ := os.ReadFile(llama)
-	if err := os.WriteFile(llama, bytes.Replace(data, []byte("vllm-openai:v0.6.3"), []byte("vllm-openai:v0.7.0"), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, stdout, _ = run(t, append([]string{"diff", dir, "--env", "prod"}, k...)...)
+	replaceIn(t, filepath.Join(s.dir, "models", "llama.yaml"), "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
+	code, stdout, stderr = sync("diff")
 	if code != ExitFound || !strings.Contains(stdout, "+        image: vllm/vllm-openai:v0.7.0") || strings.Contains(stdout, "\x1b[") {
-		t.Fatalf("diff of a changed image: exit %d (want 1), uncoloured diff wanted:\n%s", code, stdout)
+		t.Fatalf("diff of a changed image: exit %d (want 1), uncoloured diff wanted:\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, _ = run(t, append([]string{"diff", dir, "--env", "prod", "-o", "json"}, k...)...)
+	code, stdout, stderr = sync("diff", "-o", "json")
 	var plan struct {
 		Summary struct{ Update, Unchanged int }
 		Changes []struct {
@@ -94,12 +107,12 @@ func TestDiffAndApply(t *testing.T) {
 			Diff   string
 		}
 	}
-	if err := json.Unmarshal([]byte(stdout), &plan); err != nil || code != ExitFound || plan.Summary.Update != 1 || plan.Summary.Unchanged != 39 {
-		t.Fatalf("diff -o json: exit %d, err %v, summary %+v\n%s", code, err, plan.Summary, stdout)
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil || code != ExitFound || plan.Summary.Update != 1 || plan.Summary.Unchanged != all-1 {
+		t.Fatalf("diff -o json: exit %d, err %v, summary %+v, want 1 update and %d unchanged\n%s%s", code, err, plan.Summary, all-1, stdout, stderr)
 	}
-	code, stdout, _ = run(t, append([]string{"apply", dir, "--env", "prod", "--prune"}, k...)...)
-	if code != ExitOK || !strings.Contains(stdout, "apps/Deployment models/llama-3-8b configured") {
-		t.Fatalf("second apply: exit %d\n%s", code, stdout)
+	code, stdout, stderr = sync("apply", "--prune")
+	if want := "apps/Deployment " + s.ns("models") + "/llama-3-8b configured"; code != ExitOK || !strings.Contains(stdout, want) {
+		t.Fatalf("second apply: exit %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 }
 
@@ -117,11 +130,7 @@ func TestInvalidSpecsWriteNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := copySpecs(t)
-	llama := filepath.Join(dir, "models", "llama.yaml")
-	data, _ := os.ReadFile(llama)
-	if err := os.WriteFile(llama, bytes.Replace(data, []byte("image:"), []byte("imag:"), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceIn(t, filepath.Join(dir, "models", "llama.yaml"), "image:", "imag:")
 	for _, verb := range []string{"diff", "apply"} {
 		code, _, stderr := run(t, verb, dir, "--env", "prod", "--kubeconfig", kubeconfig, "--prune")
 		if code != ExitFound || !strings.Contains(stderr, "models/llama.yaml:6:3: spec.imag: unknown field") {
@@ -133,44 +142,32 @@ func TestInvalidSpecsWriteNothing(t *testing.T) {
 	}
 }
 
-// createIstioNamespace creates the namespace the prod Environment's Istio ingress gateway runs in (an Istio install owns it).
-func createIstioNamespace(t *testing.T) {
-	t.Helper()
-	cs := kubernetes.NewForConfigOrDie(testenv.Config(t))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "istio-ingress"}}
-	if _, err := cs.CoreV1().Namespaces().Create(context.Background(), ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-}
-
 // TestApplyWhileAnotherRunSyncs: while another run holds the Environment's
 // Lease, apply fails naming it, before it plans or writes anything.
 func TestApplyWhileAnotherRunSyncs(t *testing.T) {
 	cfg := testenv.Config(t)
+	s := ownSpecs(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	ctx := context.Background()
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: engine.InventoryNamespace}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
 	holder, now := "ci-run-42", metav1.NewMicroTime(time.Now())
 	lease := &coordinationv1.Lease{
-		ObjectMeta: metav1.ObjectMeta{Name: engine.LeaseName("staging"), Namespace: engine.InventoryNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: engine.LeaseName(s.staging), Namespace: engine.InventoryNamespace},
 		Spec:       coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: new(int32(600)), AcquireTime: &now, RenewTime: &now},
-	}
-	// A Lease given up by an earlier run of staging may be there: this test
-	// writes the one it needs.
-	if err := cs.CoordinationV1().Leases(engine.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		t.Fatal(err)
 	}
 	if _, err := cs.CoordinationV1().Leases(engine.InventoryNamespace).Create(ctx, lease, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cs.CoordinationV1().Leases(engine.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{})
+		if err := cs.CoordinationV1().Leases(engine.InventoryNamespace).Delete(ctx, lease.Name, metav1.DeleteOptions{}); err != nil {
+			t.Errorf("deleting the test's Lease: %v", err)
+		}
 	})
 
-	code, stdout, stderr := run(t, "apply", copySpecs(t), "--env", "staging", "--kubeconfig", testenv.Kubeconfig(t, cfg))
-	if code != ExitFailure || !strings.Contains(stderr, "Environment staging is being synced by ci-run-42 since ") || stdout != "" {
-		t.Errorf("apply while the Lease is held: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	code, stdout, stderr := run(t, "apply", s.dir, "--env", s.staging, "--kubeconfig", testenv.Kubeconfig(t, cfg), "--skip-aws")
+	if want := "Environment " + s.staging + " is being synced by ci-run-42 since "; code != ExitFailure || !strings.Contains(stderr, want) || stdout != "" {
+		t.Errorf("apply while the Lease is held: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
+	}
+	if _, err := cs.CoreV1().ConfigMaps(engine.InventoryNamespace).Get(ctx, engine.InventoryName(s.staging), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("apply wrote an inventory while another run held the Lease: %v", err)
 	}
 }
