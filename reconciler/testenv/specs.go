@@ -20,6 +20,12 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
+// Cluster is the EKS cluster every test's control plane stands for: one
+// API server is one cluster (gitplane records which on the first sync that
+// writes), so the Environments of every copy of the examples name this one,
+// whichever test syncs first. It is the examples' prod cluster.
+var Cluster = struct{ Name, Region, AccountID string }{"ml-prod", "us-west-2", "111122223333"}
+
 // Specs is a copy of examples/specs that belongs to one test: every
 // Environment name and every namespace the specs render into carries the
 // test's own suffix, so two tests syncing "the examples" on one control
@@ -27,7 +33,8 @@ import (
 // tests ran before (Flux's generateName pattern). Cluster-scoped objects
 // follow the Environment name (EC2NodeClass gitplane-<env>) or the namespace
 // (NodePools <namespace>-<model>-...); an overlay's cluster-scoped objects
-// (the prod overlay's PriorityClass) get the suffix.
+// (the prod overlay's PriorityClass) get the suffix. Every Environment
+// names Cluster.
 type Specs struct {
 	Dir    string // the copy
 	Suffix string // "-" and 6 hex digits
@@ -184,6 +191,7 @@ func (s Specs) renameDoc(m *yaml.Node) {
 		if n := value(meta, "name"); n != nil {
 			n.Value = s.Env(n.Value)
 		}
+		onTestCluster(m, value(spec, "cluster"))
 	case (kind == "Model" || kind == "Gateway") && meta != nil:
 		ns := value(meta, "namespace")
 		if ns == nil {
@@ -209,6 +217,30 @@ func (s Specs) renameDoc(m *yaml.Node) {
 		if ns := value(meta, "namespace"); ns != nil {
 			ns.Value = s.Namespace(ns.Value)
 		}
+	}
+}
+
+// onTestCluster moves an Environment onto Cluster: its cluster's name, and
+// its region wherever the document says it (OIDC issuer, certificate), as
+// validation wants them to agree.
+func onTestCluster(doc, cluster *yaml.Node) {
+	name, region := value(cluster, "name"), value(cluster, "region")
+	if name == nil || region == nil {
+		return
+	}
+	name.Value = Cluster.Name
+	if old := region.Value; old != Cluster.Region {
+		replaceScalars(doc, old, Cluster.Region)
+	}
+}
+
+// replaceScalars replaces old with new in every scalar under n.
+func replaceScalars(n *yaml.Node, old, new string) {
+	if n.Kind == yaml.ScalarNode {
+		n.Value = strings.ReplaceAll(n.Value, old, new)
+	}
+	for _, c := range n.Content {
+		replaceScalars(c, old, new)
 	}
 }
 

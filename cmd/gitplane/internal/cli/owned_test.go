@@ -23,7 +23,7 @@ import (
 // testCluster is the cluster the control plane of this package's tests is
 // recorded as, and that every Environment of ownSpecs names: one API
 // server is one cluster, whichever test syncs it first.
-var testCluster = engine.Cluster{Name: "ml-prod", Region: "us-west-2", AccountID: "111122223333"}
+var testCluster = engine.Cluster{Name: testenv.Cluster.Name, Region: testenv.Cluster.Region, AccountID: testenv.Cluster.AccountID}
 
 // ownedSpecs are examples/specs made one test's own, as Kubernetes'
 // generateName would: the Environments (prod-<suffix>, staging-<suffix>)
@@ -44,7 +44,7 @@ func (s *ownedSpecs) ns(name string) string { return name + "-" + s.suffix }
 // is recorded as testCluster.
 func ownSpecs(t *testing.T) *ownedSpecs {
 	t.Helper()
-	recordTestCluster(t)
+	testenv.RecordCluster(t)
 	sfx := strings.ToLower(rand.Text()[:6])
 	s := &ownedSpecs{dir: copySpecs(t), suffix: sfx, prod: "prod-" + sfx, staging: "staging-" + sfx}
 	edits := map[string][][2]string{
@@ -110,31 +110,6 @@ func (s *ownedSpecs) render(t *testing.T, env string) []*unstructured.Unstructur
 		}
 	}
 	return res.Objects
-}
-
-// recordTestCluster records the control plane as testCluster, unless a
-// test recorded it already; any other record is a test's mistake.
-func recordTestCluster(t *testing.T) {
-	t.Helper()
-	cs := kubernetes.NewForConfigOrDie(testenv.Config(t))
-	ctx := context.Background()
-	createNamespace(t, cs, engine.InventoryNamespace)
-	record := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: engine.ClusterRecordName, Namespace: engine.InventoryNamespace},
-		Data: map[string]string{"name": testCluster.Name, "region": testCluster.Region, "accountId": testCluster.AccountID, "recordedBy": "the cli tests"}}
-	_, err := cs.CoreV1().ConfigMaps(engine.InventoryNamespace).Create(ctx, record, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		got, gerr := cs.CoreV1().ConfigMaps(engine.InventoryNamespace).Get(ctx, engine.ClusterRecordName, metav1.GetOptions{})
-		if gerr != nil {
-			t.Fatal(gerr)
-		}
-		if c := (engine.Cluster{Name: got.Data["name"], Region: got.Data["region"], AccountID: got.Data["accountId"]}); c != testCluster {
-			t.Fatalf("the control plane is recorded as %s, not the tests' %s", c, testCluster)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // createNamespace creates a namespace unless it exists.
