@@ -163,7 +163,7 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 	var crds []*unstructured.Unstructured
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
-		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
+		if c.Ref.stage() != stage || c.Blocked() || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
 			continue
 		}
 		if c.Ref.Kind == "CustomResourceDefinition" {
@@ -194,8 +194,7 @@ func (e *Engine) applyChange(ctx context.Context, c *Change, opts ApplyOptions) 
 	if isImmutable(err) {
 		c.Immutable = immutableFields(err)
 		if !c.Recreate && !allowRecreate(c.Desired) {
-			return fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
-				c.Ref, strings.Join(c.Immutable, ", "), AnnotationForce)
+			return &ImmutableError{Ref: c.Ref, Fields: c.Immutable}
 		}
 		c.Recreate = true
 		if opts.DryRun {
@@ -250,7 +249,7 @@ func observations(plan *Plan) map[ID]Observed {
 func desiredObjects(plan *Plan) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for _, c := range plan.Changes {
-		if c.Desired != nil && c.Blocked == "" {
+		if c.Desired != nil && !c.Blocked() {
 			out = append(out, c.Desired)
 		}
 	}

@@ -21,8 +21,6 @@ type PlanRequest struct {
 	// diff). Without it only the objects whose comparison cannot be decided
 	// locally are dry-run, and apply reports diffs from the server's answers.
 	Diffs bool
-	// ForceConflicts takes ownership of fields other appliers manage.
-	ForceConflicts bool
 	// Cluster is the EKS cluster the Environment names (spec.cluster).
 	// When set, Plan fails with a *ClusterMismatchError if the API server
 	// is recorded as another cluster, and Apply records it on the first

@@ -25,7 +25,7 @@ var ignoredInNamespace = map[string]bool{
 func (e *Engine) guardNamespaces(ctx context.Context, plan *Plan) error {
 	var idx []int
 	for i, c := range plan.Changes {
-		if c.Action == ActionDelete && c.Blocked == "" && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
+		if c.Action == ActionDelete && !c.Blocked() && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
 			idx = append(idx, i)
 		}
 	}
@@ -123,7 +123,7 @@ func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool, record func
 		var done = make([]bool, len(plan.Changes))
 		for i := range plan.Changes {
 			c := &plan.Changes[i]
-			if c.Action != ActionDelete || c.Blocked != "" || c.Ref.stage() != stage {
+			if c.Action != ActionDelete || c.Blocked() || c.Ref.stage() != stage {
 				continue
 			}
 			g.Go(func() error {

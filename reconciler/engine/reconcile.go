@@ -31,6 +31,8 @@ type PlanOptions struct {
 	// ConfirmPrune lets a prune delete more than PruneShareLimit of the
 	// inventory.
 	ConfirmPrune bool
+	// ForceConflicts takes ownership of fields other appliers manage.
+	ForceConflicts bool
 }
 
 // Live is what the cluster holds of the desired and inventory objects.
@@ -68,9 +70,7 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv 
 		gone = append(gone, Change{Ref: ref, Action: ActionDelete, Live: l, Risks: deleteRisks(ref)})
 	}
 	if !opts.Prune {
-		if len(gone) > 0 {
-			plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d object(s) left Git and are still in the cluster; apply with --prune to delete them", len(gone)))
-		}
+		plan.Unpruned = len(gone)
 		return plan
 	}
 	guardPrune(plan, gone, len(desired), inv.Len(), opts)
@@ -126,27 +126,32 @@ func guardPrune(plan *Plan, gone []Change, rendered, inventoried int, opts PlanO
 	if len(gone) == 0 {
 		return
 	}
-	var (
-		why   string
-		guard Guard
-	)
-	switch {
-	case rendered == 0 && !opts.AllowEmpty:
-		guard, why = GuardEmptyRender, "the render is empty; an empty render never prunes (pass --allow-empty to delete everything gitplane applied)"
-	case float64(len(gone)) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
-		guard, why = GuardPruneShare, fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
-	}
+	guard := pruneGuard(len(gone), rendered, inventoried, opts)
 	for i := range gone {
 		switch {
-		case why != "":
-			gone[i].block(guard, why)
+		case guard != nil:
+			gone[i].Block = guard.Block
 		case gone[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
 			gone[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
 		}
 	}
-	if why != "" {
-		plan.Warnings = append(plan.Warnings, "prune blocked: "+why)
+	plan.PruneGuard = guard
+}
+
+// pruneGuard is the guard that holds back all of a prune, nil when none
+// does.
+func pruneGuard(deletions, rendered, inventoried int, opts PlanOptions) *PruneGuard {
+	var b Block
+	switch {
+	case rendered == 0 && !opts.AllowEmpty:
+		b = Block{Guard: GuardEmptyRender, Reason: "the render is empty; an empty render never prunes", Allow: AllowEmptyRender}
+	case float64(deletions) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
+		b = Block{Guard: GuardPruneShare, Allow: AllowLargePrune,
+			Reason: fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%)", deletions, inventoried, int(PruneShareLimit*100))}
+	default:
+		return nil
 	}
+	return &PruneGuard{Block: b, Deletions: deletions, Inventory: inventoried}
 }
 
 // riskyKinds are the kinds whose loss takes capacity, identity or traffic
