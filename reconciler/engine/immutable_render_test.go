@@ -22,7 +22,7 @@ func TestEngineLeavesRenderedObjectsAlone(t *testing.T) {
 	for _, ns := range []string{"istio-system", "istio-ingress"} {
 		h.ensureNamespace(ns)
 	}
-	res, err := render.Render(context.Background(), os.DirFS("../examples/specs"), "staging")
+	res, err := render.Render(context.Background(), os.DirFS("../../examples/specs"), "staging")
 	if err != nil {
 		t.Fatal(err)
 	}
