@@ -53,7 +53,7 @@ func Annotation(allow engine.Allow) string {
 
 // Advice says how to allow it in Git, for the sync of a commit made on top
 // of onto: `annotate the Environment gitplane.dev/confirm-prune:
-// "0123456789ab"`; "" for what no annotation allows.
+// "0123456"`; "" for what no annotation allows.
 func Advice(allow engine.Allow, onto string) string {
 	if allow == engine.AllowRecreate {
 		return fmt.Sprintf("annotate the spec or its Environment %s: \"true\"", engine.AnnotationForce)
@@ -65,7 +65,16 @@ func Advice(allow engine.Allow, onto string) string {
 	if onto == "" {
 		return fmt.Sprintf("annotate the Environment %s with the SHA of the commit the change goes on top of", key)
 	}
-	return fmt.Sprintf("annotate the Environment %s: %q", key, short(onto))
+	return fmt.Sprintf("annotate the Environment %s: %q", key, abbrev(onto))
+}
+
+// abbrev is a commit SHA as git abbreviates it (7 digits): commit statuses
+// show 140 characters.
+func abbrev(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }
 
 // confirmationNotes say which confirmations env gives a change on top of
@@ -77,9 +86,9 @@ func confirmationNotes(env *schema.Environment, onto string) []string {
 		switch {
 		case !ok:
 		case env.Confirms(c.key, onto):
-			out = append(out, fmt.Sprintf("%s: %s confirms %s for this change on top of %s", env.Metadata.Name, c.key, c.what, short(onto)))
+			out = append(out, fmt.Sprintf("%s: %s confirms %s for this change on top of %s", env.Metadata.Name, c.key, c.what, abbrev(onto)))
 		default:
-			out = append(out, fmt.Sprintf("%s: %s names %s, not %s: it confirms nothing for this change", env.Metadata.Name, c.key, v, cmpOr(short(onto), "the base")))
+			out = append(out, fmt.Sprintf("%s: %s names %s, not %s: it confirms nothing for this change", env.Metadata.Name, c.key, v, cmpOr(abbrev(onto), "the base")))
 		}
 	}
 	return out

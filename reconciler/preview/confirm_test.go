@@ -30,14 +30,14 @@ func TestConfirmationInTheChange(t *testing.T) {
 	}{
 		{"unconfirmed", removeAll, true, []string{
 			`prune blocked: prune would delete`,
-			`to let it happen, annotate the Environment gitplane.dev/confirm-prune: "fedcba987654" in this change`,
+			`to let it happen, annotate the Environment gitplane.dev/confirm-prune: "fedcba9" in this change`,
 		}},
 		{"confirmed for the base", append(removeAll, confirm(baseSHA[:12])), false, []string{
-			"staging: gitplane.dev/confirm-prune confirms a prune of more than a quarter of the inventory for this change on top of fedcba987654",
+			"staging: gitplane.dev/confirm-prune confirms a prune of more than a quarter of the inventory for this change on top of fedcba9",
 		}},
 		{"confirmed for another commit", append(removeAll, confirm(headSHA[:7])), true, []string{
-			"staging: gitplane.dev/confirm-prune names 0123456, not fedcba987654: it confirms nothing for this change",
-			`to let it happen, annotate the Environment gitplane.dev/confirm-prune: "fedcba987654" in this change`,
+			"staging: gitplane.dev/confirm-prune names 0123456, not fedcba9: it confirms nothing for this change",
+			`to let it happen, annotate the Environment gitplane.dev/confirm-prune: "fedcba9" in this change`,
 		}},
 	}
 	for _, tt := range tests {

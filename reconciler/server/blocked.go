@@ -38,7 +38,8 @@ func blockedReason(plan *engine.Plan, onto string) string {
 
 // changeFailure is why the change cannot be applied, with what lets it
 // through in a commit on top of onto: conflicting fields taken over, an
-// object recreated.
+// object recreated. What to do comes before the details: a commit status
+// shows 140 characters.
 func changeFailure(c engine.Change, onto string) string {
 	switch {
 	case len(c.Conflicts) > 0:
@@ -46,7 +47,7 @@ func changeFailure(c engine.Change, onto string) string {
 		for i, f := range c.Conflicts {
 			fields[i] = fmt.Sprintf("%s is managed by %q", f.Field, f.Manager)
 		}
-		return fmt.Sprintf("%s: conflict with another field manager (to take the fields over, %s): %s",
+		return fmt.Sprintf("%s: conflict (to take over, %s): %s",
 			c.Ref, preview.Advice(engine.AllowForceConflicts, onto), strings.Join(fields, ", "))
 	case len(c.Immutable) > 0 && !c.Recreate:
 		return fmt.Sprintf("%s: field(s) %s cannot change in place (%s to let gitplane delete and recreate it)",

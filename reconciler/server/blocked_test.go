@@ -54,7 +54,7 @@ func TestBlockedSyncIsNotASuccess(t *testing.T) {
 	l.deliver("push", "push-blocked", pushPayload(head), secret)
 	sts := l.waitStatus(head, 30*time.Second)
 	final := sts[len(sts)-1]
-	confirm := fmt.Sprintf("staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete", head[:12])
+	confirm := fmt.Sprintf("staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete", head[:7])
 	if final.State != "failure" || !strings.Contains(final.Description, confirm) {
 		t.Errorf("statuses of the merge = %+v, want a failure naming the prune guard and its confirmation", sts)
 	}

@@ -85,7 +85,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 
 	g.git(g.work, "rm", "-q", "models/whisper.yaml")
 	blocked, st := l.push(g, "remove whisper")
-	want := fmt.Sprintf(`staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 37 inventory objects (more than 25%%)`, blocked[:12])
+	want := fmt.Sprintf(`staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 37 inventory objects (more than 25%%)`, blocked[:7])
 	if st.State != "failure" || st.Description != github.Truncate(want, github.MaxDescription) {
 		t.Errorf("status of the blocked prune = %+v, want a failure saying %q", st, want)
 	}
@@ -101,11 +101,11 @@ func TestConfirmedPruneConverges(t *testing.T) {
 
 	confirmWith(g, "gitplane.dev/confirm-prune", start[:12])
 	wrong, st := l.push(g, "confirm the wrong commit")
-	if st.State != "failure" || !strings.Contains(st.Description, fmt.Sprintf("gitplane.dev/confirm-prune: %q", wrong[:12])) {
-		t.Errorf("a confirmation naming another commit: status %+v, want still blocked, naming %s", st, wrong[:12])
+	if st.State != "failure" || !strings.Contains(st.Description, fmt.Sprintf("gitplane.dev/confirm-prune: %q", wrong[:7])) {
+		t.Errorf("a confirmation naming another commit: status %+v, want still blocked, naming %s", st, wrong[:7])
 	}
 
-	g.edit("environments/staging.yaml", start[:12], wrong[:12])
+	g.edit("environments/staging.yaml", start[:12], wrong[:7])
 	confirmed, st := l.push(g, "confirm the prune")
 	if st.State != "success" || !strings.Contains(st.Description, "9 deleted") {
 		t.Errorf("status of the confirmed prune = %+v, want a success with whisper's 9 objects deleted", st)
@@ -170,7 +170,7 @@ func TestPullRequestConfirmsPrune(t *testing.T) {
 	head := g.commitTo("remove whisper", "refs/pull/9/head")
 	l.deliver("pull_request", "pr9-opened", prPayload("opened", 9, head), secret)
 	body, st := l.previewOf(9, head)
-	advice := fmt.Sprintf("annotate the Environment gitplane.dev/confirm-prune: %q", base[:12])
+	advice := fmt.Sprintf("annotate the Environment gitplane.dev/confirm-prune: %q", base[:7])
 	if st.State != "failure" || !strings.Contains(st.Description, "prune blocked (to confirm, "+advice+")") {
 		t.Errorf("preview status of the unconfirmed prune = %+v, want a failure saying %s", st, advice)
 	}
@@ -187,7 +187,7 @@ func TestPullRequestConfirmsPrune(t *testing.T) {
 	if st.State != "success" || !strings.Contains(st.Description, "9 to delete") {
 		t.Errorf("preview status of the confirmed prune = %+v, want a success with 9 deletions", st)
 	}
-	if note := "gitplane.dev/confirm-prune confirms a prune of more than a quarter of the inventory for this change on top of " + base[:12]; !strings.Contains(body, note) {
+	if note := "gitplane.dev/confirm-prune confirms a prune of more than a quarter of the inventory for this change on top of " + base[:7]; !strings.Contains(body, note) {
 		t.Errorf("the preview comment does not note the confirmation %q:\n%s", note, body)
 	}
 	speaksGit(t, "the confirmed preview comment", body)
