@@ -84,9 +84,9 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 }
 
 // confirmed returns the plan options for the sync of commit sha, with what
-// the Environment confirms in Git for a commit on top of sha's first
-// parent (see schema.AnnotationConfirmPrune): a confirmation holds for
-// that one sync.
+// the Environment (as sha has it) confirms for a commit on top of sha's
+// first parent (see schema.AnnotationConfirmPrune): a confirmation holds
+// for that one sync, not for the commits after it.
 func (s *Server) confirmed(env *schema.Environment, sha string) (engine.PlanOptions, error) {
 	parent, err := s.opts.Source.Parent(sha)
 	if err != nil {
