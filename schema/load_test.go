@@ -152,6 +152,10 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`gateways/ai.yaml:13:19: spec.routes[1].model.name: Model "llama" is not deployed to Environment "staging"`}},
 		{"env var both value and secret", []edit{{"models/llama.yaml", "  image:", "  env:\n  - name: TOKEN\n    value: x\n    secretRef: {name: s, key: k}\n  image:"}},
 			[]string{`models/llama.yaml:7:5: spec.env[0]: set either value or secretRef, not both`}},
+		{"confirmation that names no commit", []edit{{"envs/staging.yaml", "  name: staging\n", "  name: staging\n  annotations:\n    gitplane.dev/confirm-prune: HEAD\n"}},
+			[]string{`envs/staging.yaml:6:33: metadata.annotations.gitplane.dev/confirm-prune: "HEAD" is not a commit SHA: name the commit the sync was held back at (7 to 64 lower-case hex digits)`}},
+		{"confirmation on a Model", []edit{{"models/llama.yaml", "  name: llama\n", "  name: llama\n  annotations: {gitplane.dev/force-conflicts: \"0123abc\"}\n"}},
+			[]string{`models/llama.yaml:5:47: metadata.annotations.gitplane.dev/force-conflicts: only an Environment confirms a sync: move the annotation to the Environment this Model is deployed to`}},
 		{"several errors at once", []edit{{"models/llama.yaml", "  image: vllm/vllm-openai:v0.6.3\n", "  port: 70000\n"}, {"gateways/ai.yaml", "  host: ai\n", ""}},
 			[]string{`gateways/ai.yaml:6:3: spec.host: required field is missing`, `models/llama.yaml:6:3: spec.image: required field is missing`, `models/llama.yaml:6:9: spec.port: must be between 1 and 65535`}},
 	}

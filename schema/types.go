@@ -22,7 +22,7 @@ type ObjectMeta struct {
 	Name        string            `json:"name" required:"true" doc:"Name of the spec; also the name of the objects rendered from it. A DNS-1035 label."`
 	Namespace   string            `json:"namespace,omitempty" doc:"Namespace the rendered objects go to. Defaults: Model 'models', Gateway 'ai-gateway'."`
 	Labels      map[string]string `json:"labels,omitempty" doc:"Labels copied onto every rendered object."`
-	Annotations map[string]string `json:"annotations,omitempty" doc:"Annotations of the spec. gitplane.dev/force: \"true\" allows delete-and-recreate on immutable changes."`
+	Annotations map[string]string `json:"annotations,omitempty" doc:"Annotations of the spec. gitplane.dev/force: \"true\" allows delete-and-recreate on immutable changes; gitplane.dev/prune: disabled keeps the spec's objects when it leaves Git. On an Environment, gitplane.dev/confirm-prune, gitplane.dev/allow-empty and gitplane.dev/force-conflicts, set to the commit a sync was held back at, confirm the sync of the commit made on top of it."`
 }
 
 // TypeMeta names the kind of a document.

@@ -88,6 +88,7 @@ func validateMeta(s Spec, errs *ErrorList) {
 			errs.errAt(src, "metadata.namespace", "%s", msg)
 		}
 	}
+	validateConfirmations(s, errs)
 }
 
 func validateEnvironment(fsys fs.FS, e *Environment, errs *ErrorList) {

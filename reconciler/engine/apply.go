@@ -192,7 +192,7 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 		crds []*unstructured.Unstructured
 	)
 	for i, c := range plan.Changes {
-		if c.Ref.stage() != stage || c.Blocked != "" || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
+		if c.Ref.stage() != stage || c.Blocked() || (c.Action != ActionCreate && c.Action != ActionTakeOver && c.Action != ActionConfigure) {
 			continue
 		}
 		if c.Ref.Kind == "CustomResourceDefinition" {
@@ -232,8 +232,7 @@ func (e *Engine) applyChange(ctx context.Context, c Change, opts ApplyOptions) (
 	if isImmutable(err) {
 		c.Immutable = immutableFields(err)
 		if !c.Recreate && !allowRecreate(c.Desired) {
-			return c, nil, fmt.Errorf("%s: field(s) %s cannot change in place; annotate the object or its Environment with %s: \"true\" to let gitplane delete and recreate it",
-				c.Ref, strings.Join(c.Immutable, ", "), AnnotationForce)
+			return c, nil, &ImmutableError{Ref: c.Ref, Fields: c.Immutable}
 		}
 		c.Recreate = true
 		if opts.DryRun {
@@ -278,7 +277,7 @@ func renderedInventory(plan *Plan) Inventory {
 func desiredObjects(plan *Plan) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for _, c := range plan.Changes {
-		if c.Desired != nil && c.Blocked == "" {
+		if c.Desired != nil && !c.Blocked() {
 			out = append(out, c.Desired)
 		}
 	}

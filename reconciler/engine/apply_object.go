@@ -14,7 +14,7 @@ import (
 // applyCall says how to apply one object.
 type applyCall struct {
 	dryRun     bool
-	force      bool // take every conflicting field (--force-conflicts)
+	force      bool // take every conflicting field (AllowForceConflicts)
 	forceDrift bool // take fields that imperative edits changed (drift)
 	live       *unstructured.Unstructured
 }

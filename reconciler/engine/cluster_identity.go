@@ -46,7 +46,7 @@ type ClusterMismatchError struct {
 
 func (e *ClusterMismatchError) Error() string {
 	return fmt.Sprintf("Environment %s names cluster %s, but the API server reached is cluster %s (recorded by Environment %s in %s/%s): "+
-		"refusing to apply; point the kubeconfig (or --context) at the Environment's own cluster",
+		"refusing to apply",
 		e.Environment, e.Want, e.Recorded, e.RecordedBy, InventoryNamespace, ClusterRecordName)
 }
 

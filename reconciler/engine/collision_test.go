@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,18 +125,22 @@ func TestExistingObjectIsTakenOver(t *testing.T) {
 	if got := actions(p); got["ConfigMap by-hand"] != engine.ActionTakeOver || got["ConfigMap fresh"] != engine.ActionCreate {
 		t.Fatalf("actions = %v, want by-hand taken over and fresh created", got)
 	}
-	var text strings.Builder
-	if err := p.Print(&text, engine.PrintOptions{Diffs: true}); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"ConfigMap " + env + "-ns/by-hand taken over (an object not managed by this Environment (its fields are managed by kubectl-create))",
-		"-  k: old", "+  k: new",
-		env + ": 1 to create, 1 to take over, 0 to update, 0 to delete, 0 unchanged",
-	} {
-		if !strings.Contains(text.String(), want) {
-			t.Errorf("printed plan lacks %q:\n%s", want, text.String())
+	var c engine.Change
+	for _, ch := range p.Changes {
+		if ch.Ref.Name == "by-hand" {
+			c = ch
 		}
+	}
+	if !slices.Contains(c.Risks, engine.TakeOverRisk+" (its fields are managed by kubectl-create)") {
+		t.Errorf("take-over risks = %q, want it to name kubectl-create", c.Risks)
+	}
+	for _, want := range []string{"-  k: old", "+  k: new"} {
+		if !strings.Contains(c.Diff, want) {
+			t.Errorf("take-over diff lacks %q:\n%s", want, c.Diff)
+		}
+	}
+	if got := p.Summary().String(); got != "1 to create, 1 to take over, 0 to update, 0 to delete, 0 unchanged" {
+		t.Errorf("summary = %q", got)
 	}
 	out, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,7 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ConflictError says another field manager owns fields gitplane wants to set.
+// ConflictError says another field manager owns fields gitplane wants to
+// set. AllowForceConflicts takes them.
 type ConflictError struct {
 	Ref       Ref
 	Conflicts []FieldConflict
@@ -20,8 +22,8 @@ type ConflictError struct {
 
 // FieldConflict is one field owned by another manager.
 type FieldConflict struct {
-	Manager string // e.g. "helm" or "kubectl-edit"
-	Field   string // e.g. ".spec.template.spec.containers[name=\"server\"].image"
+	Manager string `json:"manager"` // e.g. "helm" or "kubectl-edit"
+	Field   string `json:"field"`   // e.g. ".spec.template.spec.containers[name=\"server\"].image"
 }
 
 func (e *ConflictError) Error() string {
@@ -29,8 +31,30 @@ func (e *ConflictError) Error() string {
 	for i, c := range e.Conflicts {
 		parts[i] = fmt.Sprintf("%s is managed by %q", c.Field, c.Manager)
 	}
-	return fmt.Sprintf("%s: conflict with another field manager: %s; apply with --force-conflicts to take ownership",
-		e.Ref, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: conflict with another field manager: %s", e.Ref, strings.Join(parts, ", "))
+}
+
+// Managers names the managers of the conflicts, each once, in order.
+func Managers(conflicts []FieldConflict) []string {
+	var out []string
+	for _, c := range conflicts {
+		if !slices.Contains(out, c.Manager) {
+			out = append(out, c.Manager)
+		}
+	}
+	return out
+}
+
+// ImmutableError says a change needs fields the API server does not let
+// change in place, on an object that may not be recreated: without
+// AllowRecreate (AnnotationForce on the object) it cannot be applied.
+type ImmutableError struct {
+	Ref    Ref
+	Fields []string // field paths, e.g. spec.selector
+}
+
+func (e *ImmutableError) Error() string {
+	return fmt.Sprintf("%s: field(s) %s cannot change in place", e.Ref, strings.Join(e.Fields, ", "))
 }
 
 var conflictManager = regexp.MustCompile(`conflict with "([^"]+)"`)
@@ -123,7 +147,7 @@ func allowRecreate(o *unstructured.Unstructured) bool {
 func recreateRisk(c *Change) string {
 	what := fmt.Sprintf("changes immutable field(s) %s", strings.Join(c.Immutable, ", "))
 	if !c.Recreate {
-		return what + `: apply will fail unless the object or its Environment is annotated gitplane.dev/force: "true"`
+		return what + ": they cannot change in place and the object may not be recreated"
 	}
 	if r, ok := riskyKinds[c.Ref.Kind]; ok {
 		return what + ": recreates it (" + strings.TrimPrefix(r, "deletes ") + ")"

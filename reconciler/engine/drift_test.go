@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,7 +71,7 @@ func TestDriftIsRevertedAndForeignFieldsKept(t *testing.T) {
 }
 
 // TestConflictWithAnotherApplier: a field another server-side applier owns
-// is a conflict, reported with the manager and field; --force-conflicts
+// is a conflict, reported with the manager and field; ForceConflicts
 // takes it.
 func TestConflictWithAnotherApplier(t *testing.T) {
 	h := newHarness(t, engine.Options{})
@@ -85,28 +86,31 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	want := []engine.FieldConflict{{Manager: "other-gitops", Field: ".data.owner"}}
 	p := h.plan(env, objs, engine.PlanOptions{})
-	if errs := p.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error, `.data.owner is managed by "other-gitops"`) {
+	if errs := p.Errors(); len(errs) != 1 || !slices.Equal(errs[0].Conflicts, want) ||
+		!strings.Contains(errs[0].Error, `.data.owner is managed by "other-gitops"`) {
 		t.Errorf("plan errors = %+v, want the conflict with other-gitops on .data.owner", errs)
 	}
 	_, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{})
 	var ae *engine.ApplyError
-	if !errors.As(err, &ae) || !strings.Contains(err.Error(), `conflict with another field manager: .data.owner is managed by "other-gitops"; apply with --force-conflicts`) {
-		t.Fatalf("apply err = %v, want a conflict naming manager and field", err)
+	if !errors.As(err, &ae) || len(ae.Failed) != 1 || !slices.Equal(ae.Failed[0].Conflicts, want) ||
+		ae.Failed[0].Error != "ConfigMap "+env+`-ns/shared: conflict with another field manager: .data.owner is managed by "other-gitops"` {
+		t.Fatalf("apply err = %v, want a conflict naming manager and field, and nothing else", err)
 	}
 	if v := h.get(configmaps, env+"-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "other" {
 		t.Errorf("conflicting apply changed the value to %v", v)
 	}
 
-	p, err = h.engine.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: objs, ForceConflicts: true})
+	p, err = h.engine.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: engine.PlanOptions{ForceConflicts: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{ForceConflicts: true}); err != nil {
-		t.Fatalf("apply --force-conflicts: %v", err)
+		t.Fatalf("apply with ForceConflicts: %v", err)
 	}
 	if v := h.get(configmaps, env+"-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "gitplane" {
-		t.Errorf("--force-conflicts left the value at %v", v)
+		t.Errorf("ForceConflicts left the value at %v", v)
 	}
 }
 
@@ -128,8 +132,10 @@ func TestImmutableFieldChange(t *testing.T) {
 		t.Errorf("plan: %s immutable=%v recreate=%v; want configured, immutable spec.selector, no recreate", c.Action, c.Immutable, c.Recreate)
 	}
 	_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{})
-	if err == nil || !strings.Contains(err.Error(), `field(s) spec.selector cannot change in place; annotate the object or its Environment with gitplane.dev/force: "true"`) {
-		t.Fatalf("apply err = %v, want it to name spec.selector and the opt-in", err)
+	var ae *engine.ApplyError
+	if !errors.As(err, &ae) || len(ae.Failed) != 1 || !slices.Equal(ae.Failed[0].Immutable, []string{"spec.selector"}) ||
+		ae.Failed[0].Error != "apps/Deployment immutable-ns/web: field(s) spec.selector cannot change in place" {
+		t.Fatalf("apply err = %v, want it to name spec.selector, and nothing else", err)
 	}
 	if got := h.get(deployments, env+"-ns", "web").GetUID(); got != uid {
 		t.Fatal("Deployment was recreated without opt-in")

@@ -78,7 +78,7 @@ func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 	blocked := map[string]string{}
 	for _, c := range p.Changes {
 		if c.Guard == engine.GuardNotOwned {
-			blocked[c.Ref.Name] = c.Blocked
+			blocked[c.Ref.Name] = c.Reason
 		}
 	}
 	if !strings.Contains(blocked["coredns"], "not labelled gitplane.dev/environment="+env) ||

@@ -84,8 +84,8 @@ func TestFinalEdit(t *testing.T) {
 		{Ref: ref("owned"), Action: ActionConfigure, Error: "invalid", Live: ownedLive},
 		{Ref: ref("cut-off"), Action: ActionCreate, Error: "connection reset"},
 		{Ref: ref("pruned"), Action: ActionDelete},
-		{Ref: ref("not-owned"), Action: ActionDelete, Guard: GuardNotOwned, Blocked: "not labelled"},
-		{Ref: ref("kept"), Action: ActionDelete, Guard: GuardPruneDisabled, Blocked: "annotated"},
+		{Ref: ref("not-owned"), Action: ActionDelete, Block: Block{Guard: GuardNotOwned, Reason: "not labelled"}},
+		{Ref: ref("kept"), Action: ActionDelete, Block: Block{Guard: GuardPruneDisabled, Reason: "annotated"}},
 	}}
 	base := NewInventory(ref("refused-recorded"), ref("pruned"), ref("not-owned"), ref("kept"))
 	done := newResults()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -29,14 +30,56 @@ const TakeOverRisk = "takes over an object not managed by this Environment"
 type Guard string
 
 // The guards of a Plan. GuardEmptyRender and GuardPruneShare block every
-// deletion of the plan; the others one object each.
+// deletion of the plan (Plan.PruneGuard); the others one object each.
 const (
-	GuardEmptyRender    Guard = "empty-render"     // the render is empty (--allow-empty)
-	GuardPruneShare     Guard = "prune-share"      // more than PruneShareLimit of the inventory (--confirm-prune)
+	GuardEmptyRender    Guard = "empty-render"     // the render is empty (AllowEmptyRender)
+	GuardPruneShare     Guard = "prune-share"      // more than PruneShareLimit of the inventory (AllowLargePrune)
 	GuardPruneDisabled  Guard = "prune-disabled"   // annotated gitplane.dev/prune: disabled
 	GuardNamespaceInUse Guard = "namespace-in-use" // a Namespace holding objects gitplane does not own, or that it cannot list
 	GuardNotOwned       Guard = "not-owned"        // the live object is not this Environment's (see docs/operations.md)
 )
+
+// Allow names what would let a held-back change through. The engine does
+// not say how a caller grants it: the CLI has flags, serve reads
+// annotations in Git.
+type Allow string
+
+// What the engine can be allowed to do.
+const (
+	// AllowEmptyRender lets an empty render prune (PlanOptions.AllowEmpty).
+	AllowEmptyRender Allow = "empty-render"
+	// AllowLargePrune lets a prune delete more than PruneShareLimit of the
+	// inventory (PlanOptions.ConfirmPrune).
+	AllowLargePrune Allow = "large-prune"
+	// AllowForceConflicts takes fields another server-side applier manages
+	// (PlanOptions.ForceConflicts, ApplyOptions.ForceConflicts).
+	AllowForceConflicts Allow = "force-conflicts"
+	// AllowRecreate deletes and recreates an object to change its immutable
+	// fields (AnnotationForce "true" on the object).
+	AllowRecreate Allow = "recreate"
+)
+
+// Block says why a change is not carried out and what would allow it; the
+// zero Block blocks nothing. Reason is plain English without advice
+// ("prune would delete 12 of 40 inventory objects (more than 25%)"); the
+// caller says how to give Allow in its own terms. Allow is empty when only
+// a change in Git or in the cluster can lift the guard.
+type Block struct {
+	Guard  Guard  `json:"guard,omitempty"`
+	Reason string `json:"blocked,omitempty"`
+	Allow  Allow  `json:"allow,omitempty"`
+}
+
+// Blocked reports whether the block holds a change back.
+func (b Block) Blocked() bool { return b.Guard != "" }
+
+// PruneGuard is the guard that held back every deletion of a plan: an
+// empty render, or a prune of too large a share of the inventory.
+type PruneGuard struct {
+	Block
+	Deletions int `json:"deletions"` // the deletions it held back
+	Inventory int `json:"inventory"` // the objects the inventory recorded
+}
 
 // Change is one object's entry in a Plan.
 type Change struct {
@@ -59,10 +102,12 @@ type Change struct {
 	// Recreate says the object will be deleted and created again to change
 	// its immutable fields (it opted in with gitplane.dev/force: "true").
 	Recreate bool `json:"recreate,omitempty"`
-	// Blocked says why a deletion or change will not be carried out, and
-	// Guard which guard blocked it.
-	Blocked string `json:"blocked,omitempty"`
-	Guard   Guard  `json:"guard,omitempty"`
+	// Block says which guard keeps the change from being carried out,
+	// why, and what would allow it (zero: nothing does).
+	Block
+	// Conflicts are the fields another server-side applier manages that
+	// the change needs (its Error is then a *ConflictError's).
+	Conflicts []FieldConflict `json:"conflicts,omitempty"`
 	// Risks name what makes the change dangerous, for previews.
 	Risks []string `json:"risks,omitempty"`
 	// Error is the server's objection (found by the dry-run while planning,
@@ -80,7 +125,7 @@ type Change struct {
 
 // block records that a guard keeps the change from being carried out.
 func (c *Change) block(g Guard, why string) {
-	c.Guard, c.Blocked = g, why
+	c.Block = Block{Guard: g, Reason: why}
 }
 
 // Plan is the result of comparing rendered objects with the cluster: one
@@ -88,8 +133,12 @@ func (c *Change) block(g Guard, why string) {
 type Plan struct {
 	Environment string   `json:"environment"`
 	Changes     []Change `json:"changes"`
-	// Warnings are notices that do not stop the sync (e.g. prune skipped).
-	Warnings []string `json:"warnings,omitempty"`
+	// PruneGuard, when set, held back every deletion of the plan (each
+	// carries its Block too).
+	PruneGuard *PruneGuard `json:"pruneGuard,omitempty"`
+	// Unpruned counts the objects that left Git and are still in the
+	// cluster, left alone because the plan was made without Prune.
+	Unpruned int `json:"unpruned,omitempty"`
 	// Inventory is what gitplane recorded for the Environment before this
 	// plan; the engine reads it to prune.
 	Inventory Inventory `json:"-"`
@@ -97,8 +146,17 @@ type Plan struct {
 	Cluster Cluster `json:"-"`
 }
 
-// setError records err as the change's error (see Change.Error).
+// setError records err as the change's error (see Change.Error), and the
+// fields of a conflict or an immutable change it reports.
 func (c *Change) setError(err error) {
+	var ce *ConflictError
+	if errors.As(err, &ce) {
+		c.Conflicts = ce.Conflicts
+	}
+	var ie *ImmutableError
+	if errors.As(err, &ie) {
+		c.Immutable = ie.Fields
+	}
 	msg := RedactText(err.Error(), c.Desired, c.Live)
 	if !strings.HasPrefix(msg, c.Ref.String()) {
 		msg = c.Ref.String() + ": " + msg
@@ -121,7 +179,7 @@ type Summary struct {
 func (p *Plan) Summary() Summary {
 	var s Summary
 	for _, c := range p.Changes {
-		if c.Blocked != "" {
+		if c.Blocked() {
 			s.Blocked++
 			continue
 		}
@@ -151,7 +209,7 @@ func (p *Plan) HasChanges() bool {
 // out (the changes' Guard says which).
 func (p *Plan) PruneBlocked() bool {
 	for _, c := range p.Changes {
-		if c.Action == ActionDelete && c.Blocked != "" {
+		if c.Action == ActionDelete && c.Blocked() {
 			return true
 		}
 	}

@@ -22,8 +22,6 @@ type PlanRequest struct {
 	// diff). Without it only the objects whose comparison cannot be decided
 	// locally are dry-run, and apply reports diffs from the server's answers.
 	Diffs bool
-	// ForceConflicts takes ownership of fields other appliers manage.
-	ForceConflicts bool
 	// Cluster is the EKS cluster the Environment names (spec.cluster).
 	// When set, Plan fails with a *ClusterMismatchError if the API server
 	// is recorded as another cluster, and Apply records it on the first
@@ -84,7 +82,7 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	if changes, err = e.settle(ctx, changes, req); err != nil {
 		return nil, err
 	}
-	return &Plan{Environment: req.Environment, Changes: changes, Warnings: compared.Warnings, Inventory: inv, Cluster: req.Cluster}, nil
+	return &Plan{Environment: req.Environment, Changes: changes, PruneGuard: compared.PruneGuard, Unpruned: compared.Unpruned, Inventory: inv, Cluster: req.Cluster}, nil
 }
 
 // kindsOf returns every kind rendered or recorded in the inventory.

@@ -26,7 +26,7 @@ var ignoredInNamespace = map[string]bool{
 func (e *Engine) guardNamespaces(ctx context.Context, env string, changes []Change) ([]Change, error) {
 	var idx []int
 	for i, c := range changes {
-		if c.Action == ActionDelete && c.Blocked == "" && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
+		if c.Action == ActionDelete && !c.Blocked() && c.Ref.Kind == "Namespace" && c.Ref.Group == "" {
 			idx = append(idx, i)
 		}
 	}
@@ -123,7 +123,7 @@ func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool) []outcome {
 	for stage := 2; stage >= 0; stage-- {
 		var todo []int
 		for i, c := range plan.Changes {
-			if c.Action == ActionDelete && c.Blocked == "" && c.Ref.stage() == stage {
+			if c.Action == ActionDelete && !c.Blocked() && c.Ref.stage() == stage {
 				todo = append(todo, i)
 			}
 		}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,8 +50,8 @@ func TestPruneGuards(t *testing.T) {
 
 	t.Run("more than a quarter needs confirmation", func(t *testing.T) {
 		p := h.sync(env, base[:5], engine.PlanOptions{Prune: true})
-		if s := p.Summary(); s.Delete != 0 || !strings.Contains(strings.Join(p.Warnings, "\n"), "pass --confirm-prune") {
-			t.Errorf("large prune: %s, warnings %v", s, p.Warnings)
+		if s, g := p.Summary(), p.PruneGuard; s.Delete != 0 || g == nil || g.Guard != engine.GuardPruneShare || g.Allow != engine.AllowLargePrune {
+			t.Errorf("large prune: %s, prune guard %+v; want it held back until AllowLargePrune", s, g)
 		}
 		if !h.exists(configmaps, env+"-keep", "cm-9") {
 			t.Error("unconfirmed prune deleted cm-9")
@@ -61,8 +62,8 @@ func TestPruneGuards(t *testing.T) {
 		p := h.sync(env, base, engine.PlanOptions{Prune: true, ConfirmPrune: true})
 		blocked := map[string]string{}
 		for _, c := range p.Changes {
-			if c.Blocked != "" {
-				blocked[c.Ref.Name] = c.Blocked
+			if c.Blocked() {
+				blocked[c.Ref.Name] = c.Reason
 			}
 		}
 		if !strings.Contains(blocked["kept"], "gitplane.dev/prune: disabled") {
@@ -96,7 +97,7 @@ func TestPruneGuards(t *testing.T) {
 }
 
 // TestSecretValuesNeverPrinted applies a Secret, changes it, and checks the
-// plan's diff, text and JSON output.
+// plan's diff, error and JSON form (the CLI's tests check its printing).
 func TestSecretValuesNeverPrinted(t *testing.T) {
 	h := newHarness(t, engine.Options{})
 	env := unique("secrets")
@@ -110,21 +111,19 @@ func TestSecretValuesNeverPrinted(t *testing.T) {
 	}
 	h.sync(env, []*unstructured.Unstructured{secret("first-secret-value")}, engine.PlanOptions{})
 	p := h.plan(env, []*unstructured.Unstructured{secret("second-secret-value")}, engine.PlanOptions{})
-	var text, js strings.Builder
-	if err := p.Print(&text, engine.PrintOptions{Diffs: true, Verbose: true}); err != nil {
+	js, err := json.Marshal(p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.PrintJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	for _, out := range []string{text.String(), js.String()} {
+	c := p.Changes[0]
+	for _, out := range []string{c.Diff, c.Error, string(js)} {
 		for _, v := range []string{"first-secret-value", "second-secret-value", b64("first-secret-value"), b64("second-secret-value")} {
 			if strings.Contains(out, v) {
-				t.Errorf("output shows %q:\n%s", v, out)
+				t.Errorf("the plan shows %q:\n%s", v, out)
 			}
 		}
 	}
-	if !strings.Contains(text.String(), engine.RedactedChanged) {
-		t.Errorf("diff does not say the value changed:\n%s", text.String())
+	if !strings.Contains(c.Diff, engine.RedactedChanged) {
+		t.Errorf("diff does not say the value changed:\n%s", c.Diff)
 	}
 }

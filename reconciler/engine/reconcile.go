@@ -31,6 +31,8 @@ type PlanOptions struct {
 	// ConfirmPrune lets a prune delete more than PruneShareLimit of the
 	// inventory.
 	ConfirmPrune bool
+	// ForceConflicts takes ownership of fields other appliers manage.
+	ForceConflicts bool
 }
 
 // Live is what the cluster holds of the desired and inventory objects.
@@ -72,15 +74,10 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv 
 	}
 	plan := &Plan{Environment: env, Changes: changes, Inventory: inv}
 	if !opts.Prune {
-		if len(gone) > 0 {
-			plan.Warnings = []string{fmt.Sprintf("%d object(s) left Git and are still in the cluster; apply with --prune to delete them", len(gone))}
-		}
+		plan.Unpruned = len(gone)
 		return plan
 	}
-	gone, why := guardPrune(gone, len(desired), inv.Len(), opts)
-	if why != "" {
-		plan.Warnings = []string{"prune blocked: " + why}
-	}
+	gone, plan.PruneGuard = guardPrune(gone, len(desired), inv.Len(), opts)
 	plan.Changes = append(plan.Changes, gone...)
 	return plan
 }
@@ -128,32 +125,40 @@ func untouched(live *unstructured.Unstructured, obs Observed) bool {
 }
 
 // guardPrune returns the deletions with those the guards forbid blocked,
-// and why, when a guard blocks them all. A Namespace holding objects
-// gitplane does not own is checked by the engine, which can list.
-func guardPrune(gone []Change, rendered, inventoried int, opts PlanOptions) ([]Change, string) {
+// and the guard that holds back all of them, if one does. A Namespace
+// holding objects gitplane does not own is checked by the engine, which
+// can list.
+func guardPrune(gone []Change, rendered, inventoried int, opts PlanOptions) ([]Change, *PruneGuard) {
 	if len(gone) == 0 {
-		return gone, ""
+		return gone, nil
 	}
-	var (
-		why   string
-		guard Guard
-	)
-	switch {
-	case rendered == 0 && !opts.AllowEmpty:
-		guard, why = GuardEmptyRender, "the render is empty; an empty render never prunes (pass --allow-empty to delete everything gitplane applied)"
-	case float64(len(gone)) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
-		guard, why = GuardPruneShare, fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%); pass --confirm-prune", len(gone), inventoried, int(PruneShareLimit*100))
-	}
+	guard := pruneGuard(len(gone), rendered, inventoried, opts)
 	out := slices.Clone(gone)
 	for i := range out {
 		switch {
-		case why != "":
-			out[i].block(guard, why)
+		case guard != nil:
+			out[i].Block = guard.Block
 		case out[i].Live.GetAnnotations()[AnnotationPrune] == "disabled":
 			out[i].block(GuardPruneDisabled, "annotated "+AnnotationPrune+": disabled")
 		}
 	}
-	return out, why
+	return out, guard
+}
+
+// pruneGuard is the guard that holds back all of a prune, nil when none
+// does.
+func pruneGuard(deletions, rendered, inventoried int, opts PlanOptions) *PruneGuard {
+	var b Block
+	switch {
+	case rendered == 0 && !opts.AllowEmpty:
+		b = Block{Guard: GuardEmptyRender, Reason: "the render is empty; an empty render never prunes", Allow: AllowEmptyRender}
+	case float64(deletions) > PruneShareLimit*float64(inventoried) && !opts.ConfirmPrune:
+		b = Block{Guard: GuardPruneShare, Allow: AllowLargePrune,
+			Reason: fmt.Sprintf("prune would delete %d of %d inventory objects (more than %d%%)", deletions, inventoried, int(PruneShareLimit*100))}
+	default:
+		return nil
+	}
+	return &PruneGuard{Block: b, Deletions: deletions, Inventory: inventoried}
 }
 
 // riskyKinds are the kinds whose loss takes capacity, identity or traffic

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -151,22 +150,24 @@ func TestReconcilePruneGuards(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		name        string
-		desired     []*unstructured.Unstructured
-		live        map[ID]*unstructured.Unstructured
-		opts        PlanOptions
-		wantDeletes int
-		wantBlocked string // substring of every blocked reason
-		wantBlockN  int
+		name         string
+		desired      []*unstructured.Unstructured
+		live         map[ID]*unstructured.Unstructured
+		opts         PlanOptions
+		wantDeletes  int
+		wantGuard    Guard // the guard of every blocked change
+		wantBlockN   int
+		wantAllow    Allow // what the plan-wide guard asks for; "" none
+		wantUnpruned int
 	}{
-		{"without --prune nothing is deleted", all[:7], liveAll(nil), PlanOptions{}, 0, "", 0},
-		{"one of eight is pruned", all[:7], liveAll(nil), PlanOptions{Prune: true}, 1, "", 0},
-		{"annotated object is kept", all[:7], liveAll(keepH), PlanOptions{Prune: true}, 0, "gitplane.dev/prune: disabled", 1},
-		{"three of eight needs confirmation", all[:5], liveAll(nil), PlanOptions{Prune: true}, 0, "more than 25%", 3},
-		{"confirmed", all[:5], liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true}, 3, "", 0},
-		{"empty render never prunes", nil, liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true}, 0, "empty render", 8},
-		{"empty render allowed", nil, liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true, AllowEmpty: true}, 8, "", 0},
-		{"objects already gone are not deleted", all[:7], map[ID]*unstructured.Unstructured{}, PlanOptions{Prune: true}, 0, "", 0},
+		{"without prune nothing is deleted", all[:7], liveAll(nil), PlanOptions{}, 0, "", 0, "", 1},
+		{"one of eight is pruned", all[:7], liveAll(nil), PlanOptions{Prune: true}, 1, "", 0, "", 0},
+		{"annotated object is kept", all[:7], liveAll(keepH), PlanOptions{Prune: true}, 0, GuardPruneDisabled, 1, "", 0},
+		{"three of eight needs confirmation", all[:5], liveAll(nil), PlanOptions{Prune: true}, 0, GuardPruneShare, 3, AllowLargePrune, 0},
+		{"confirmed", all[:5], liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true}, 3, "", 0, "", 0},
+		{"empty render never prunes", nil, liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true}, 0, GuardEmptyRender, 8, AllowEmptyRender, 0},
+		{"empty render allowed", nil, liveAll(nil), PlanOptions{Prune: true, ConfirmPrune: true, AllowEmpty: true}, 8, "", 0, "", 0},
+		{"objects already gone are not deleted", all[:7], map[ID]*unstructured.Unstructured{}, PlanOptions{Prune: true}, 0, "", 0, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,9 +177,19 @@ func TestReconcilePruneGuards(t *testing.T) {
 				t.Errorf("summary %s; want %d deletes, %d blocked", s, tt.wantDeletes, tt.wantBlockN)
 			}
 			for _, c := range plan.Changes {
-				if c.Blocked != "" && !strings.Contains(c.Blocked, tt.wantBlocked) {
-					t.Errorf("%s blocked for %q, want it to mention %q", c.Ref, c.Blocked, tt.wantBlocked)
+				if c.Blocked() && (c.Guard != tt.wantGuard || c.Reason == "") {
+					t.Errorf("%s blocked by %q (%q), want %q with a reason", c.Ref, c.Guard, c.Reason, tt.wantGuard)
 				}
+			}
+			var allow Allow
+			if g := plan.PruneGuard; g != nil {
+				allow = g.Allow
+				if g.Deletions != tt.wantBlockN || g.Inventory != len(all) || g.Guard != tt.wantGuard {
+					t.Errorf("prune guard %+v, want %s holding back %d of %d", *g, tt.wantGuard, tt.wantBlockN, len(all))
+				}
+			}
+			if allow != tt.wantAllow || plan.Unpruned != tt.wantUnpruned {
+				t.Errorf("prune guard asks for %q, %d unpruned; want %q, %d", allow, plan.Unpruned, tt.wantAllow, tt.wantUnpruned)
 			}
 			if last := plan.Changes[len(plan.Changes)-1]; tt.wantDeletes+tt.wantBlockN > 0 && last.Action != ActionDelete {
 				t.Errorf("deletions must come last, got %s", last.Action)
@@ -221,7 +232,7 @@ func TestHolds(t *testing.T) {
 func TestSummaryString(t *testing.T) {
 	p := &Plan{Changes: []Change{
 		{Action: ActionCreate}, {Action: ActionConfigure}, {Action: ActionConfigure},
-		{Action: ActionUnchanged}, {Action: ActionDelete}, {Action: ActionDelete, Blocked: "x"},
+		{Action: ActionUnchanged}, {Action: ActionDelete}, {Action: ActionDelete, Block: Block{Guard: GuardPruneShare, Reason: "x"}},
 	}}
 	if got, want := p.Summary().String(), "1 to create, 2 to update, 1 to delete, 1 unchanged, 1 blocked"; got != want {
 		t.Errorf("got %q, want %q", got, want)

@@ -15,7 +15,10 @@ func fileURL(path string, line int) string {
 	return fmt.Sprintf("https://github.com/acme/specs/blob/%s/%s#L%d", headSHA, path, line)
 }
 
-const headSHA = "0123456789abcdef0123456789abcdef01234567"
+const (
+	headSHA = "0123456789abcdef0123456789abcdef01234567"
+	baseSHA = "fedcba9876543210fedcba9876543210fedcba98" // the tip of the branch the change merges into
+)
 
 func previewAll(t *testing.T, in Input, envs ...string) []*EnvPreview {
 	t.Helper()
@@ -40,7 +43,7 @@ func TestOfflinePreviewGolden(t *testing.T) {
 			"  - name: llama-3-70b\n    bedrock:\n      modelId: meta.llama3-70b-instruct-v1:0\n"},
 		edit{file: "models/llama.yaml"},
 	)
-	in := Input{Base: base, Head: head, HeadSHA: headSHA, FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true}}
+	in := Input{Base: base, Head: head, HeadSHA: headSHA, Onto: baseSHA, FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true}}
 	previews := previewAll(t, in, "prod", "staging")
 	md := Markdown(previews, MarkdownOptions{})
 	golden(t, "offline-change.md", md)

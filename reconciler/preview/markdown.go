@@ -319,7 +319,7 @@ func diffBlock(c engine.Change) string {
 
 func diffIcon(c engine.Change) string {
 	switch {
-	case c.Blocked != "":
+	case c.Blocked():
 		return "🛑"
 	case c.Action == engine.ActionCreate:
 		return "➕"
@@ -340,7 +340,7 @@ func changeNote(c engine.Change) string {
 	} else if len(c.Immutable) > 0 {
 		notes = append(notes, "immutable fields")
 	}
-	if c.Blocked != "" {
+	if c.Blocked() {
 		notes = append(notes, "blocked")
 	}
 	if len(notes) == 0 {

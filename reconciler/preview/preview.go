@@ -22,6 +22,12 @@ type Input struct {
 	Env        string
 	Base, Head fs.FS // spec repository trees at the base and head commits (Base may be nil: new repo)
 	HeadSHA    string
+	// Onto is the commit the change goes on top of: for a pull request the
+	// tip of the branch it merges into. Confirmations the head's
+	// Environment gives for it (gitplane.dev/confirm-prune, ...) are
+	// honoured, as serve honours them when it syncs the merge, and the
+	// preview's advice names it. Empty: no confirmation holds.
+	Onto string
 	// Engines gives the Engine that plans the head against the cluster
 	// its Environment names (dry-run: nothing is written); nil: offline
 	// preview, the base render compared with the head render, no cluster.
@@ -62,6 +68,8 @@ func (in Input) renderer() *render.Renderer {
 type EnvPreview struct {
 	Env     string
 	HeadSHA string
+	// Onto is Input.Onto: the commit confirmations must name.
+	Onto string
 	// Offline says the plan compares renders, not the cluster.
 	Offline bool
 	// Plan is the head planned against the cluster (or against the base
@@ -105,7 +113,7 @@ type EnvPreview struct {
 // are returned for what is not the change's fault: an unreadable tree or a
 // cluster that cannot be planned against; they do not name the Environment.
 func Environment(ctx context.Context, in Input) (*EnvPreview, error) {
-	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Offline: in.Engines == nil, FileURL: in.FileURL}
+	p := &EnvPreview{Env: in.Env, HeadSHA: in.HeadSHA, Onto: in.Onto, Offline: in.Engines == nil, FileURL: in.FileURL}
 	l := in.loader()
 	head, herr := loadRepo(l, in.Head)
 	base, berr := loadRepo(l, in.Base)
@@ -146,11 +154,13 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 		p.RenderError, p.Failed = err.Error(), true
 		return nil
 	}
+	opts := Confirmed(in.PlanOptions, res.Env, in.Onto)
+	p.Notes = append(p.Notes, confirmationNotes(res.Env, in.Onto)...)
 	var plan *engine.Plan
 	if in.Engines != nil {
-		plan, err = planLive(ctx, in, res)
+		plan, err = planLive(ctx, in, res, opts)
 	} else {
-		plan, err = p.planOffline(ctx, in, r, res, base, baseValid)
+		plan, err = p.planOffline(ctx, in, r, res, base, baseValid, opts)
 	}
 	if err != nil {
 		return err
@@ -158,20 +168,20 @@ func (p *EnvPreview) plan(ctx context.Context, in Input, base *schema.Repo, base
 	scrubPlan(plan, res.Objects)
 	p.Plan = plan
 	p.checkAWS(ctx, in.AWS, res, base, head)
-	p.ServerErrors = serverErrors(plan)
+	p.ServerErrors = serverErrors(plan, in.Onto)
 	p.Failed = len(p.ServerErrors) > 0
-	p.Risks = risksOf(plan)
+	p.Risks = risksOf(plan, in.Onto)
 	return nil
 }
 
 // planLive plans the head against the cluster its Environment names.
-func planLive(ctx context.Context, in Input, res *render.Result) (*engine.Plan, error) {
+func planLive(ctx context.Context, in Input, res *render.Result, opts engine.PlanOptions) (*engine.Plan, error) {
 	eng, err := in.Engines.Engine(ctx, res.Env)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	plan, err := eng.Plan(ctx, engine.PlanRequest{
-		Environment: in.Env, Objects: res.Objects, PlanOptions: in.PlanOptions,
+		Environment: in.Env, Objects: res.Objects, PlanOptions: opts,
 		Diffs: true, Cluster: engine.ClusterOf(res.Env),
 	})
 	if err != nil {
@@ -181,8 +191,8 @@ func planLive(ctx context.Context, in Input, res *render.Result) (*engine.Plan, 
 }
 
 // planOffline compares the head's render with the base's.
-func (p *EnvPreview) planOffline(ctx context.Context, in Input, r *render.Renderer, res *render.Result, base *schema.Repo, baseValid bool) (*engine.Plan, error) {
-	plan, err := offlinePlan(in.Env, p.renderBase(ctx, in, r, base, baseValid), res.Objects, in.PlanOptions)
+func (p *EnvPreview) planOffline(ctx context.Context, in Input, r *render.Renderer, res *render.Result, base *schema.Repo, baseValid bool, opts engine.PlanOptions) (*engine.Plan, error) {
+	plan, err := offlinePlan(in.Env, p.renderBase(ctx, in, r, base, baseValid), res.Objects, opts)
 	if err != nil {
 		return nil, fmt.Errorf("comparing the base and head renders: %w", err)
 	}
@@ -190,16 +200,19 @@ func (p *EnvPreview) planOffline(ctx context.Context, in Input, r *render.Render
 }
 
 // serverErrors lists what the API server will not accept: objections to
-// the dry-run, and immutable fields of objects that may not be recreated.
-func serverErrors(plan *engine.Plan) []string {
+// the dry-run (a conflict with how to take the fields over in a change on
+// top of onto), and immutable fields of objects that may not be recreated.
+func serverErrors(plan *engine.Plan, onto string) []string {
 	var out []string
 	for _, c := range plan.Changes {
 		switch {
+		case len(c.Conflicts) > 0:
+			out = append(out, fmt.Sprintf("%s; to take the fields over, %s in this change", c.Error, Advice(engine.AllowForceConflicts, onto)))
 		case c.Error != "":
 			out = append(out, c.Error)
 		case len(c.Immutable) > 0 && !c.Recreate:
-			out = append(out, fmt.Sprintf("%s: immutable field(s) %s cannot change; annotate the spec or its Environment %s: \"true\" to delete and recreate it",
-				c.Ref, strings.Join(c.Immutable, ", "), engine.AnnotationForce))
+			out = append(out, fmt.Sprintf("%s: immutable field(s) %s cannot change; %s to delete and recreate it",
+				c.Ref, strings.Join(c.Immutable, ", "), Advice(engine.AllowRecreate, onto)))
 		}
 	}
 	return out

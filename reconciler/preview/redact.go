@@ -7,7 +7,7 @@ import (
 )
 
 // scrubPlan removes every Secret value of the rendered and live objects
-// from the plan's diffs, errors and warnings: a second line of defence
+// from the plan's diffs, errors and guard reasons: a second line of defence
 // behind the redaction of diffs, for text that quotes objects.
 func scrubPlan(plan *engine.Plan, rendered []*unstructured.Unstructured) {
 	objs := append([]*unstructured.Unstructured(nil), rendered...)
@@ -18,9 +18,9 @@ func scrubPlan(plan *engine.Plan, rendered []*unstructured.Unstructured) {
 	for i := range plan.Changes {
 		plan.Changes[i].Diff = scrub(plan.Changes[i].Diff)
 		plan.Changes[i].Error = scrub(plan.Changes[i].Error)
-		plan.Changes[i].Blocked = scrub(plan.Changes[i].Blocked)
+		plan.Changes[i].Reason = scrub(plan.Changes[i].Reason)
 	}
-	for i := range plan.Warnings {
-		plan.Warnings[i] = scrub(plan.Warnings[i])
+	if g := plan.PruneGuard; g != nil {
+		g.Reason = scrub(g.Reason)
 	}
 }

@@ -72,10 +72,11 @@ func TestScrubPlan(t *testing.T) {
 		"stringData": map[string]any{"b": "plain-quoted-value-43", "short": "abc"},
 	}}
 	quote := "invalid: sk-quoted-value-42, " + base64.StdEncoding.EncodeToString([]byte("plain-quoted-value-43")) + ", abc"
-	plan := &engine.Plan{Changes: []engine.Change{{Error: quote, Diff: quote}}, Warnings: []string{quote}}
+	block := engine.Block{Guard: engine.GuardNamespaceInUse, Reason: quote}
+	plan := &engine.Plan{Changes: []engine.Change{{Error: quote, Diff: quote, Block: block}}, PruneGuard: &engine.PruneGuard{Block: block}}
 	scrubPlan(plan, []*unstructured.Unstructured{secret})
 	want := "invalid: " + engine.Redacted + ", " + engine.Redacted + ", abc"
-	for _, got := range []string{plan.Changes[0].Error, plan.Changes[0].Diff, plan.Warnings[0]} {
+	for _, got := range []string{plan.Changes[0].Error, plan.Changes[0].Diff, plan.Changes[0].Reason, plan.PruneGuard.Reason} {
 		if got != want {
 			t.Errorf("scrubbed %q, want %q", got, want)
 		}

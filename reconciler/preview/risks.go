@@ -1,7 +1,7 @@
 package preview
 
 import (
-	"slices"
+	"fmt"
 	"strings"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
@@ -28,12 +28,13 @@ var riskyKinds = map[string]string{
 
 // risksOf collects the plan's risks: each change's own (deletions of
 // risky kinds, recreations, immutable fields), blocked changes, deletions of
-// risky kinds the plan did not flag, drift that apply overwrites, and
-// prune warnings.
-func risksOf(plan *engine.Plan) []Risk {
+// risky kinds the plan did not flag, drift that apply overwrites, the
+// guard that holds the prune back (with how to confirm it in a change on
+// top of onto) and objects left in the cluster unpruned.
+func risksOf(plan *engine.Plan, onto string) []Risk {
 	var out []Risk
 	for _, c := range plan.Changes {
-		blocked := c.Blocked != ""
+		blocked := c.Blocked()
 		for _, r := range c.Risks {
 			if len(c.Immutable) > 0 && !c.Recreate && strings.HasPrefix(r, "changes immutable") {
 				continue // a server error: the change cannot be applied
@@ -48,12 +49,19 @@ func risksOf(plan *engine.Plan) []Risk {
 		if c.Drift {
 			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "changed in the cluster since gitplane applied it (drift): applying overwrites those changes"})
 		}
-		if blocked && !slices.Contains(plan.Warnings, "prune blocked: "+c.Blocked) {
-			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "not carried out: " + c.Blocked, Blocked: true})
+		if blocked && (plan.PruneGuard == nil || c.Block != plan.PruneGuard.Block) {
+			out = append(out, Risk{Ref: c.Ref, Action: c.Action, Message: "not carried out: " + c.Reason, Blocked: true})
 		}
 	}
-	for _, w := range plan.Warnings {
-		out = append(out, Risk{Message: w, Blocked: strings.HasPrefix(w, "prune blocked")})
+	if g := plan.PruneGuard; g != nil {
+		msg := "prune blocked: " + g.Reason
+		if advice := Advice(g.Allow, onto); advice != "" {
+			msg += "; to let it happen, " + advice + " in this change"
+		}
+		out = append(out, Risk{Message: msg, Blocked: true})
+	}
+	if plan.Unpruned > 0 {
+		out = append(out, Risk{Message: fmt.Sprintf("%d object(s) left Git and stay in the cluster: this preview does not prune", plan.Unpruned)})
 	}
 	return out
 }

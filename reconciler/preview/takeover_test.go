@@ -16,7 +16,7 @@ func TestMarkdownShowsTakeOvers(t *testing.T) {
 		Risks:  []string{engine.TakeOverRisk + " (its fields are managed by kubectl-create)"},
 		Diff:   "--- live/ConfigMap models/by-hand\n+++ desired/ConfigMap models/by-hand\n@@ -1 +1 @@\n-k: old\n+k: new\n",
 	}}}
-	md := Markdown([]*EnvPreview{{Env: "prod", Plan: plan, Risks: risksOf(plan)}}, MarkdownOptions{})
+	md := Markdown([]*EnvPreview{{Env: "prod", Plan: plan, Risks: risksOf(plan, "")}}, MarkdownOptions{})
 	for _, want := range []string{
 		"| 0 (+1 taken over) |",
 		"takes over an object not managed by this Environment (its fields are managed by kubectl-create)",

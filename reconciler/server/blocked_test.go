@@ -54,9 +54,12 @@ func TestBlockedSyncIsNotASuccess(t *testing.T) {
 	l.deliver("push", "push-blocked", pushPayload(head), secret)
 	sts := l.waitStatus(head, 30*time.Second)
 	final := sts[len(sts)-1]
-	if final.State != "failure" || !strings.Contains(final.Description, "staging: prune blocked: prune would delete") {
-		t.Errorf("statuses of the merge = %+v, want a failure naming the prune guard", sts)
+	confirm := fmt.Sprintf("staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete", head[:7])
+	if final.State != "failure" || !strings.Contains(final.Description, confirm) {
+		t.Errorf("statuses of the merge = %+v, want a failure naming the prune guard and its confirmation", sts)
 	}
+	speaksGit(t, "the blocked status", final.Description)
+	speaksGit(t, "the blocked preview status", preview.Description)
 	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3" {
 		t.Errorf("the blocked sync changed the cluster: image %s", img)
 	}

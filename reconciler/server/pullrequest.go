@@ -134,7 +134,7 @@ func (p *GitHubPreviewer) previewEnvironments(ctx context.Context, base, head st
 			continue
 		}
 		ep, err := preview.Environment(ctx, preview.Input{
-			Env: env, Base: baseTree, Head: headTree, HeadSHA: head,
+			Env: env, Base: baseTree, Head: headTree, HeadSHA: head, Onto: base,
 			Engines: engines, FileURL: p.fileURL(head), PlanOptions: p.PlanOptions, AWS: p.AWS,
 			Loader: loader, Renderer: renderer,
 		})
@@ -205,8 +205,8 @@ func (p *GitHubPreviewer) postStatus(ctx context.Context, sha string, ep *previe
 		if len(ep.ValidationErrors) > 0 {
 			st.Description = ep.ValidationErrors[0].Error()
 		}
-	case blockedReason(ep.Plan) != "":
-		st.State, st.Description = github.Failure, ep.Env+": "+blockedReason(ep.Plan)
+	case blockedReason(ep.Plan, ep.Onto) != "":
+		st.State, st.Description = github.Failure, ep.Env+": "+blockedReason(ep.Plan, ep.Onto)
 	case ep.Plan != nil:
 		st.Description = ep.Env + ": " + ep.Plan.Summary().String()
 	default:

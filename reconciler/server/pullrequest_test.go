@@ -33,7 +33,8 @@ func TestPullRequestPreview(t *testing.T) {
 		}
 		return nil
 	}
-	waitFor(t, 30*time.Second, "the preview status", func() bool { return previewStatus(head) != nil })
+	// the statuses are posted before the comment
+	waitFor(t, 30*time.Second, "the preview status and comment", func() bool { return previewStatus(head) != nil && len(l.github.Comments(7)) > 0 })
 	comments := l.github.Comments(7)
 	if len(comments) != 1 {
 		t.Fatalf("%d comments after opened, want 1", len(comments))

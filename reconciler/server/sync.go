@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/github"
+	"github.com/gitplane/gitplane/reconciler/preview"
 	"github.com/gitplane/gitplane/render"
 	"github.com/gitplane/gitplane/schema"
 )
@@ -71,22 +71,41 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 		return nil, err
 	}
 	s.syncsWith(env, eng)
-	plan, err := eng.Plan(ctx, engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: s.opts.PlanOptions,
+	opts, err := s.confirmed(res.Env, sha)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := eng.Plan(ctx, engine.PlanRequest{Environment: env, Objects: objs, PlanOptions: opts,
 		Cluster: engine.ClusterOf(res.Env)})
 	if err != nil {
 		return nil, err
 	}
 	s.log.Debug("planned", "env", env, "revision", sha, "render", rendered.Sub(start), "plan", time.Since(rendered))
-	if errs := plan.Errors(); len(errs) == 1 {
-		return plan, errors.New(errs[0].Error)
-	} else if len(errs) > 1 {
-		return plan, fmt.Errorf("%s (and %d more)", errs[0].Error, len(errs)-1)
+	if errs := plan.Errors(); len(errs) > 0 {
+		return plan, &planRefused{failed: errs}
 	}
 	sum := plan.Summary()
 	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
 		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
 	}
-	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: s.opts.Wait})
+	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: s.opts.Wait, ForceConflicts: opts.ForceConflicts})
+}
+
+// confirmed returns the plan options for the sync of commit sha, with what
+// the Environment (as sha has it) confirms for a commit on top of sha's
+// first parent (see schema.AnnotationConfirmPrune): a confirmation holds
+// for that one sync, not for the commits after it.
+func (s *Server) confirmed(env *schema.Environment, sha string) (engine.PlanOptions, error) {
+	parent, err := s.opts.Source.Parent(sha)
+	if err != nil {
+		return engine.PlanOptions{}, fmt.Errorf("reading the parent of %s: %w", sha, err)
+	}
+	opts := preview.Confirmed(s.opts.PlanOptions, env, parent)
+	if opts != s.opts.PlanOptions {
+		s.log.Info("the Environment confirms this sync", "env", env.Metadata.Name, "revision", sha, "onto", parent,
+			"confirmPrune", opts.ConfirmPrune, "allowEmpty", opts.AllowEmpty, "forceConflicts", opts.ForceConflicts)
+	}
+	return opts, nil
 }
 
 // render validates and renders one Environment of a commit.
@@ -107,7 +126,7 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 	elapsed := time.Since(start)
 	st := EnvStatus{Environment: env, Branch: branch, Revision: sha, Time: time.Now()}
 	if err != nil {
-		st.Result, st.Message = "failure", firstError(err)
+		st.Result, st.Message = "failure", syncFailure(err, sha)
 		s.metrics.syncDuration.WithLabelValues(env, "failure").Observe(elapsed.Seconds())
 		s.log.Error("sync failed", "env", env, "revision", sha, "duration", elapsed, "error", err)
 		s.board.set(st)
@@ -116,7 +135,7 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 		}
 		return
 	}
-	if why := blockedReason(plan); why != "" {
+	if why := blockedReason(plan, sha); why != "" {
 		s.blocked(ctx, st, elapsed, plan, why)
 		return
 	}
@@ -144,8 +163,8 @@ func (s *Server) finish(ctx context.Context, env, branch, sha string, start time
 
 // blocked records a sync that applied what it could but was kept from
 // carrying out the rest (see blockedReason): not a success, though
-// nothing failed. It is not retried on every poll: a new commit, or a
-// restart with --confirm-prune, syncs again.
+// nothing failed. It is not retried on every poll: a new commit (one that
+// confirms it, see schema.AnnotationConfirmPrune) syncs again.
 func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duration, plan *engine.Plan, why string) {
 	env := st.Environment
 	st.Result, st.Message = "blocked", fmt.Sprintf("%s: %s", env, why)
@@ -154,24 +173,6 @@ func (s *Server) blocked(ctx context.Context, st EnvStatus, elapsed time.Duratio
 	s.log.Warn("sync blocked", "env", env, "revision", st.Revision, "duration", elapsed, "summary", plan.Summary().Past(), "reason", why)
 	s.board.set(st)
 	s.postStatus(ctx, env, st.Revision, github.Failure, st.Message)
-}
-
-// firstError is the first line of the first error: for invalid specs the
-// first file:line:col message, for failed objects the first object.
-func firstError(err error) string {
-	var list schema.ErrorList
-	if errors.As(err, &list) && len(list) > 0 {
-		return list[0].Error()
-	}
-	var ae *engine.ApplyError
-	if errors.As(err, &ae) && len(ae.Failed) > 0 {
-		return ae.Failed[0].Error
-	}
-	msg := err.Error()
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	return msg
 }
 
 // postStatus posts a commit status; a GitHub failure is logged, not fatal.

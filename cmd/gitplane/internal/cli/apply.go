@@ -11,9 +11,8 @@ import (
 
 type applyFlags struct {
 	syncFlags
-	dryRun         bool
-	forceConflicts bool
-	wait           time.Duration
+	dryRun bool
+	wait   time.Duration
 }
 
 func newApplyCommand() *cobra.Command {
@@ -61,24 +60,23 @@ API server rejects are listed and the exit status is 2; the rest is applied
 			}
 			p, err := eng.Plan(ctx, engine.PlanRequest{
 				Environment: f.env, Objects: desired.objects, PlanOptions: f.PlanOptions,
-				Diffs: f.dryRun, ForceConflicts: f.forceConflicts,
-				Cluster: engine.ClusterOf(desired.env),
+				Diffs: f.dryRun, Cluster: engine.ClusterOf(desired.env),
 			})
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			if err := planErrors(p); err != nil {
-				_ = printPlan(cmd, &f.syncFlags, p, engine.PrintOptions{})
+				_ = printPlan(cmd, &f.syncFlags, p, printOptions{})
 				return err
 			}
 			applied, err := eng.Apply(ctx, p, engine.ApplyOptions{
-				DryRun: f.dryRun, ForceConflicts: f.forceConflicts, Wait: f.wait, Diffs: f.dryRun,
+				DryRun: f.dryRun, ForceConflicts: f.ForceConflicts, Wait: f.wait, Diffs: f.dryRun,
 			})
-			if perr := printPlan(cmd, &f.syncFlags, applied, engine.PrintOptions{Diffs: f.dryRun, Applied: !f.dryRun}); perr != nil && err == nil {
+			if perr := printPlan(cmd, &f.syncFlags, applied, printOptions{diffs: f.dryRun, applied: !f.dryRun}); perr != nil && err == nil {
 				err = perr
 			}
 			if err != nil {
-				return err
+				return cliError(err)
 			}
 			if f.wait > 0 && !f.dryRun && f.output == "text" {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: all objects healthy\n", f.env)
@@ -89,7 +87,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 	f.register(c)
 	c.Flags().BoolVar(&f.Prune, "prune", false, "delete objects gitplane applied before that left Git")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "server-side dry-run: show what would change, write nothing")
-	c.Flags().BoolVar(&f.forceConflicts, "force-conflicts", false, "take ownership of fields other field managers own")
+	c.Flags().BoolVar(&f.ForceConflicts, "force-conflicts", false, "take ownership of fields other field managers own")
 	c.Flags().DurationVar(&f.wait, "wait", 0, "wait up to this long for the applied objects to become healthy (--wait alone: 5m)")
 	c.Flags().Lookup("wait").NoOptDefVal = engine.DefaultWait.String()
 	return c

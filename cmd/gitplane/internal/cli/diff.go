@@ -36,9 +36,9 @@ Models. Exit status: 0 no changes, 1 changes or IRSA problems, 2 error.`,
 				Diffs: true, Cluster: engine.ClusterOf(desired.env),
 			})
 			if err != nil {
-				return err
+				return cliError(err)
 			}
-			if err := printPlan(cmd, f, p, engine.PrintOptions{Diffs: true}); err != nil {
+			if err := printPlan(cmd, f, p, printOptions{diffs: true}); err != nil {
 				return err
 			}
 			if err := planErrors(p); err != nil {

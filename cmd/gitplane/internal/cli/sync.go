@@ -123,12 +123,12 @@ func preflight(cmd *cobra.Command, f *syncFlags, desired *desiredState) (bool, e
 }
 
 // printPlan writes the plan in the chosen format.
-func printPlan(cmd *cobra.Command, f *syncFlags, p *engine.Plan, opts engine.PrintOptions) error {
+func printPlan(cmd *cobra.Command, f *syncFlags, p *engine.Plan, opts printOptions) error {
 	if f.output == "json" {
-		return p.PrintJSON(cmd.OutOrStdout())
+		return printJSON(cmd.OutOrStdout(), p)
 	}
-	opts.Color = f.useColor(cmd)
-	return p.Print(cmd.OutOrStdout(), opts)
+	opts.color = f.useColor(cmd)
+	return printText(cmd.OutOrStdout(), p, opts)
 }
 
 // planErrors turns the server's objections found while planning into one
@@ -140,7 +140,7 @@ func planErrors(p *engine.Plan) error {
 	}
 	msgs := make([]string, len(errs))
 	for i, c := range errs {
-		msgs[i] = c.Error
+		msgs[i] = errorText(c)
 	}
 	return fmt.Errorf("the API server rejected %d object(s):\n  %s", len(errs), strings.Join(msgs, "\n  "))
 }
