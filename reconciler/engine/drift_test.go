@@ -134,7 +134,7 @@ func TestImmutableFieldChange(t *testing.T) {
 	_, err := h.engine.Apply(ctx, p, engine.ApplyOptions{})
 	var ae *engine.ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) != 1 || !slices.Equal(ae.Failed[0].Immutable, []string{"spec.selector"}) ||
-		ae.Failed[0].Error != "apps/Deployment immutable-ns/web: field(s) spec.selector cannot change in place" {
+		ae.Failed[0].Error != "apps/Deployment "+env+"-ns/web: field(s) spec.selector cannot change in place" {
 		t.Fatalf("apply err = %v, want it to name spec.selector, and nothing else", err)
 	}
 	if got := h.get(deployments, env+"-ns", "web").GetUID(); got != uid {

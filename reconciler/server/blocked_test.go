@@ -38,7 +38,7 @@ func TestBlockedSyncIsNotASuccess(t *testing.T) {
 	var preview *githubtest.Status
 	waitFor(t, 30*time.Second, "the preview status", func() bool {
 		for _, st := range l.github.Statuses(head) {
-			if st.Context == "gitplane/preview/staging" {
+			if st.Context == "gitplane/preview/"+g.env {
 				preview = &st
 			}
 		}
@@ -54,13 +54,13 @@ func TestBlockedSyncIsNotASuccess(t *testing.T) {
 	l.deliver("push", "push-blocked", pushPayload(head), secret)
 	sts := l.waitStatus(head, 30*time.Second)
 	final := sts[len(sts)-1]
-	confirm := fmt.Sprintf("staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete", head[:7])
+	confirm := fmt.Sprintf(g.env+": prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete", head[:7])
 	if final.State != "failure" || !strings.Contains(final.Description, confirm) {
 		t.Errorf("statuses of the merge = %+v, want a failure naming the prune guard and its confirmation", sts)
 	}
 	speaksGit(t, "the blocked status", final.Description)
 	speaksGit(t, "the blocked preview status", preview.Description)
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3" {
 		t.Errorf("the blocked sync changed the cluster: image %s", img)
 	}
 
@@ -68,14 +68,14 @@ func TestBlockedSyncIsNotASuccess(t *testing.T) {
 	getJSON(t, l.http.URL+"/status?format=json", &st)
 	if len(st.Environments) != 1 || st.Environments[0].Result != "blocked" || st.Environments[0].Revision != head ||
 		!strings.Contains(st.Environments[0].Message, "prune blocked") {
-		t.Errorf("/status = %+v, want staging blocked at %s", st.Environments, head[:7])
+		t.Errorf("/status = %+v, want %s blocked at %s", st.Environments, g.env, head[:7])
 	}
 	metrics := get(t, l.http.URL+"/metrics")
 	for _, want := range []string{
-		`gitplane_reconcile_duration_seconds_count{env="staging",result="blocked"} 1`,
-		`gitplane_sync_blocked{env="staging"} 1`,
-		`gitplane_reconcile_duration_seconds_count{env="staging",result="success"} 1`, // the first sync only
-		fmt.Sprintf(`gitplane_last_synced_revision_info{env="staging",revision=%q} 1`, first),
+		`gitplane_reconcile_duration_seconds_count{env="` + g.env + `",result="blocked"} 1`,
+		`gitplane_sync_blocked{env="` + g.env + `"} 1`,
+		`gitplane_reconcile_duration_seconds_count{env="` + g.env + `",result="success"} 1`, // the first sync only
+		fmt.Sprintf(`gitplane_last_synced_revision_info{env="`+g.env+`",revision=%q} 1`, first),
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

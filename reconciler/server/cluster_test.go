@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/gitplane/gitplane/reconciler/testenv"
+
 	"io"
 	"net/http"
 	"strings"
@@ -14,7 +16,7 @@ func TestFollowsOnlyItsCluster(t *testing.T) {
 	for _, tt := range []struct {
 		cluster string
 		follows bool
-	}{{"ml-staging", true}, {"ml-prod", false}} {
+	}{{testenv.Cluster.Name, true}, {"ml-elsewhere", false}} {
 		t.Run(tt.cluster, func(t *testing.T) {
 			g := newGitRepo(t)
 			l := startLoop(t, g, loopOptions{poll: "off", clusterName: tt.cluster})
@@ -33,8 +35,8 @@ func TestFollowsOnlyItsCluster(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			body := string(b)
-			if got := strings.Contains(body, `"environment": "staging"`); got != tt.follows {
-				t.Errorf("serving cluster %s: staging followed = %v, want %v\n%s", tt.cluster, got, tt.follows, body)
+			if got := strings.Contains(body, `"environment": "`+g.env+`"`); got != tt.follows {
+				t.Errorf("serving cluster %s: %s followed = %v, want %v\n%s", tt.cluster, g.env, got, tt.follows, body)
 			}
 			if tt.follows {
 				l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)

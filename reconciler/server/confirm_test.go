@@ -35,7 +35,7 @@ func speaksGit(t *testing.T, what, text string) {
 // specs) leaves them: the test control plane runs no namespace controller,
 // and a deleted namespace would stay terminating for the tests that follow.
 func keepNamespaces(g *gitRepo) string {
-	g.edit("environments/staging.yaml", "  name: staging\n", "  name: staging\n  annotations:\n    gitplane.dev/prune: disabled\n")
+	g.edit("environments/staging.yaml", "  name: "+g.env+"\n", "  name: "+g.env+"\n  annotations:\n    gitplane.dev/prune: disabled\n")
 	return g.commit("staging: keep the Environment's own objects")
 }
 
@@ -85,7 +85,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 
 	g.git(g.work, "rm", "-q", "models/whisper.yaml")
 	blocked, st := l.push(g, "remove whisper")
-	want := fmt.Sprintf(`staging: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 37 inventory objects (more than 25%%)`, blocked[:7])
+	want := fmt.Sprintf(g.env+`: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 37 inventory objects (more than 25%%)`, blocked[:7])
 	if st.State != "failure" || st.Description != github.Truncate(want, github.MaxDescription) {
 		t.Errorf("status of the blocked prune = %+v, want a failure saying %q", st, want)
 	}
@@ -95,7 +95,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 		t.Errorf("/status = %+v, want the whole reason %q", board.Environments, want)
 	}
 	speaksGit(t, "the blocked status", st.Description)
-	if !l.deploymentExists("speech", "whisper-large") {
+	if !l.deploymentExists(g.ns("speech"), "whisper-large") {
 		t.Fatal("the blocked prune deleted whisper")
 	}
 
@@ -110,7 +110,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 	if st.State != "success" || !strings.Contains(st.Description, "9 deleted") {
 		t.Errorf("status of the confirmed prune = %+v, want a success with whisper's 9 objects deleted", st)
 	}
-	if l.deploymentExists("speech", "whisper-large") {
+	if l.deploymentExists(g.ns("speech"), "whisper-large") {
 		t.Error("the confirmed prune left whisper in the cluster")
 	}
 
@@ -124,13 +124,13 @@ func TestConfirmedPruneConverges(t *testing.T) {
 		t.Errorf("a later prune with the confirmation of %s still in Git: status %+v, want it blocked", confirmed[:7], st)
 	}
 	speaksGit(t, "the second blocked status", st.Description)
-	if !l.deploymentExists("speech", "whisper-large") {
+	if !l.deploymentExists(g.ns("speech"), "whisper-large") {
 		t.Errorf("the confirmation for the commit after %s pruned %s", wrong[:7], again[:7])
 	}
 }
 
 // previewOf waits for the preview of head: its comment on the pull
-// request and its gitplane/preview/staging status.
+// request and its gitplane/preview/<env> status.
 func (l *loop) previewOf(pr int, head string) (string, githubtest.Status) {
 	l.t.Helper()
 	var (
@@ -139,7 +139,7 @@ func (l *loop) previewOf(pr int, head string) (string, githubtest.Status) {
 	)
 	waitFor(l.t, 60*time.Second, "the preview of "+head[:7], func() bool {
 		for _, s := range l.github.Statuses(head) {
-			if s.Context == "gitplane/preview/staging" {
+			if s.Context == "gitplane/preview/"+l.env {
 				st = &s
 			}
 		}
@@ -199,7 +199,7 @@ func TestPullRequestConfirmsPrune(t *testing.T) {
 	if final := l.pushed(merge); final.State != "success" || !strings.Contains(final.Description, "9 deleted") {
 		t.Errorf("status of the merge %s = %+v, want a success with whisper's 9 objects deleted", merge[:7], final)
 	}
-	if l.deploymentExists("speech", "whisper-large") {
+	if l.deploymentExists(g.ns("speech"), "whisper-large") {
 		t.Error("the merged, confirmed prune left whisper in the cluster")
 	}
 }

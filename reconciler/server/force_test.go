@@ -20,18 +20,18 @@ import (
 
 // takeImage server-side applies another image to the llama Deployment as
 // field manager "other-gitops", which then owns the field.
-func takeImage(t *testing.T, image string) {
+func takeImage(t *testing.T, g *gitRepo, image string) {
 	t.Helper()
 	dyn := dynamic.NewForConfigOrDie(testenv.Config(t))
 	obj := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "llama-3-8b", "namespace": "models"},
+		"metadata": map[string]any{"name": "llama-3-8b", "namespace": g.ns("models")},
 		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
 			"containers": []any{map[string]any{"name": "server", "image": image}},
 		}}},
 	}}
 	gvr := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	if _, err := dyn.Resource(gvr).Namespace("models").Apply(context.Background(), "llama-3-8b", obj,
+	if _, err := dyn.Resource(gvr).Namespace(g.ns("models")).Apply(context.Background(), "llama-3-8b", obj,
 		metav1.ApplyOptions{FieldManager: "other-gitops", Force: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestForceConflictsTakesFields(t *testing.T) {
 	if st := l.waitStatus(first, 60*time.Second); st[len(st)-1].State != "success" {
 		t.Fatalf("first sync: %+v", st)
 	}
-	takeImage(t, "vllm/vllm-openai:v0.6.3-theirs")
+	takeImage(t, g, "vllm/vllm-openai:v0.6.3-theirs")
 
 	g.git(g.work, "checkout", "-q", "-b", "feature")
 	g.edit("models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
@@ -70,19 +70,19 @@ func TestForceConflictsTakesFields(t *testing.T) {
 		Environments []struct{ Message string } `json:"environments"`
 	}
 	getJSON(t, l.http.URL+"/status?format=json", &board)
-	if final.State != "failure" || final.Description != github.Truncate("staging: "+want, github.MaxDescription) || len(board.Environments) != 1 || board.Environments[0].Message != want {
+	if final.State != "failure" || final.Description != github.Truncate(g.env+": "+want, github.MaxDescription) || len(board.Environments) != 1 || board.Environments[0].Message != want {
 		t.Errorf("sync of the conflicting change: status %+v, /status %+v; want a failure saying %q", final, board.Environments, want)
 	}
 	speaksGit(t, "the conflict status", final.Description)
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3-theirs" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3-theirs" {
 		t.Errorf("the conflicting sync changed the image to %s", img)
 	}
 
-	g.edit("environments/staging.yaml", "  name: staging\n", fmt.Sprintf("  name: staging\n  annotations:\n    gitplane.dev/force-conflicts: %q\n", head[:7]))
+	g.edit("environments/staging.yaml", "  name: "+g.env+"\n", fmt.Sprintf("  name: "+g.env+"\n  annotations:\n    gitplane.dev/force-conflicts: %q\n", head[:7]))
 	if _, st := l.push(g, "take the image over"); st.State != "success" {
 		t.Errorf("sync with the take-over confirmed: %+v", st)
 	}
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
 		t.Errorf("image after the take-over = %s, want Git's v0.7.0", img)
 	}
 }
@@ -97,12 +97,12 @@ func TestForcedImmutableChangeConverges(t *testing.T) {
 	if st := l.waitStatus(first, 60*time.Second); st[len(st)-1].State != "success" {
 		t.Fatalf("first sync: %+v", st)
 	}
-	before, err := l.cs.AppsV1().Deployments("models").Get(context.Background(), "llama-3-8b", metav1.GetOptions{})
+	before, err := l.cs.AppsV1().Deployments(g.ns("models")).Get(context.Background(), "llama-3-8b", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { // the next test's examples have the old selector: let its sync create the Deployment
-		_ = l.cs.AppsV1().Deployments("models").Delete(context.Background(), "llama-3-8b", metav1.DeleteOptions{})
+		_ = l.cs.AppsV1().Deployments(g.ns("models")).Delete(context.Background(), "llama-3-8b", metav1.DeleteOptions{})
 	})
 
 	g.git(g.work, "checkout", "-q", "-b", "feature")
@@ -134,7 +134,7 @@ patches:
 	if final := l.pushed(merge); final.State != "success" {
 		t.Fatalf("sync of the merged, forced selector change: %+v", final)
 	}
-	after, err := l.cs.AppsV1().Deployments("models").Get(context.Background(), "llama-3-8b", metav1.GetOptions{})
+	after, err := l.cs.AppsV1().Deployments(g.ns("models")).Get(context.Background(), "llama-3-8b", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,14 +43,22 @@ const secret = "webhook-secret"
 type gitRepo struct {
 	t          testing.TB
 	bare, work string
+	// specs are the examples under names of this test's own; env is its
+	// name for staging, the Environment the loop follows by default.
+	specs testenv.Specs
+	env   string
 }
+
+// ns is the test's own name for a namespace of the examples.
+func (g *gitRepo) ns(name string) string { return g.specs.Namespace(name) }
 
 func newGitRepo(t testing.TB) *gitRepo {
 	t.Helper()
 	g := &gitRepo{t: t, bare: filepath.Join(t.TempDir(), "specs.git"), work: filepath.Join(t.TempDir(), "work")}
 	g.git("", "init", "-q", "--bare", "-b", "main", g.bare)
 	g.git("", "clone", "-q", g.bare, g.work)
-	copyDir(t, filepath.Join("..", "..", "examples", "specs"), g.work)
+	g.specs = testenv.ExampleSpecs(t, g.work)
+	g.env = g.specs.Env("staging")
 	g.commit("initial specs")
 	return g
 }
@@ -124,6 +132,7 @@ func copyDir(t testing.TB, src, dst string) {
 // loop is a running serve: the loop, its HTTP endpoints, a fake GitHub.
 type loop struct {
 	t      testing.TB
+	env    string // the Environment waitStatus waits for
 	srv    *server.Server
 	http   *httptest.Server
 	github *githubtest.Server
@@ -152,6 +161,7 @@ type loopOptions struct {
 func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	t.Helper()
 	cfg := testenv.Config(t)
+	testenv.RecordCluster(t)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	for _, ns := range []string{"istio-system"} { // the Istio install owns it
 		_, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
@@ -184,7 +194,7 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	}
 	envs := lo.environments
 	if envs == nil {
-		envs = []string{"staging"}
+		envs = []string{g.env}
 	}
 	opts := server.Options{
 		Source: src, RepoName: "acme/specs", Engines: engine.Fixed(eng), GitHub: gh, Environments: envs, ClusterName: lo.clusterName,
@@ -209,7 +219,7 @@ func startLoop(t testing.TB, g *gitRepo, lo loopOptions) *loop {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &loop{t: t, srv: srv, github: fake, cs: cs, cancel: cancel, done: make(chan struct{})}
+	l := &loop{t: t, env: g.env, srv: srv, github: fake, cs: cs, cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(l.done); _ = srv.Run(ctx) }()
 	l.http = httptest.NewServer(srv.Handler())
 	t.Cleanup(l.stop)
@@ -251,10 +261,11 @@ func pushPayloadTo(branch, sha string) map[string]any {
 }
 
 // waitStatus waits until sha has a final (success or failure) status for
-// gitplane/staging and returns every status of that context in order.
+// gitplane/<the test's staging> and returns every status of that context
+// in order.
 func (l *loop) waitStatus(sha string, timeout time.Duration) []githubtest.Status {
 	l.t.Helper()
-	return l.waitEnvStatus("staging", sha, timeout)
+	return l.waitEnvStatus(l.env, sha, timeout)
 }
 
 // waitEnvStatus is waitStatus for the Environment env.

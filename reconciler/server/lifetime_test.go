@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/gitplane/gitplane/reconciler/testenv"
+
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -23,18 +25,18 @@ func uniqueName(prefix string) string {
 
 // environmentSpec is an Environment that renders only objects of its own
 // (an EC2NodeClass, and a Gateway and an Ingress in istio-system), on the
-// cluster the examples' staging names: the one the test control plane is
-// recorded as.
+// test cluster (testenv.Cluster), the one the control plane is recorded
+// as.
 func environmentSpec(name string) string {
 	return fmt.Sprintf(`apiVersion: gitplane.dev/v1alpha1
 kind: Environment
 metadata: {name: %[1]s}
 spec:
-  cluster: {name: ml-staging, region: us-east-1, accountId: "111122223333", oidcIssuer: "https://oidc.eks.us-east-1.amazonaws.com/id/TEST"}
-  ingress: {certificateArn: "arn:aws:acm:us-east-1:111122223333:certificate/test", domain: %[1]s.example.com}
+  cluster: {name: %[2]s, region: %[3]s, accountId: "%[4]s", oidcIssuer: "https://oidc.eks.%[3]s.amazonaws.com/id/TEST"}
+  ingress: {certificateArn: "arn:aws:acm:%[3]s:%[4]s:certificate/test", domain: %[1]s.example.com}
   nodes: {role: NodeRole, subnetSelector: {a: b}, securityGroupSelector: {a: b}}
   git: {branch: main}
-`, name)
+`, name, testenv.Cluster.Name, testenv.Cluster.Region, testenv.Cluster.AccountID)
 }
 
 // newSpecRepo is a gitRepo whose main branch holds one Environment file per

@@ -42,7 +42,7 @@ func newPreviewRig(t *testing.T, g *gitRepo, engines engine.Factory) *previewRig
 	}
 	return &previewRig{github: fake, p: &server.GitHubPreviewer{Source: src, Engines: engines, GitHub: gh,
 		WebURL: "https://github.com/acme/specs", StatusURL: "https://gitplane.example.com/status",
-		Environments: []string{"staging"}, PlanOptions: engine.PlanOptions{Prune: true}, Logger: discard}}
+		Environments: []string{g.env}, PlanOptions: engine.PlanOptions{Prune: true}, Logger: discard}}
 }
 
 func (r *previewRig) preview(t *testing.T, number int, head string) error {
@@ -75,7 +75,7 @@ func TestPreviewOf1000Models(t *testing.T) {
 		t.Errorf("the comment has %d characters, over GitHub's %d", n, github.MaxCommentChars)
 	}
 	for _, want := range []string{
-		"| [staging](#staging) | ✅ ready |", "`bench/m-0000`",
+		"| [" + g.env + "](#" + g.env + ") | ✅ ready |", "`bench/m-0000`",
 		"more change(s) not shown: this comment is capped; see https://gitplane.example.com/status, or run `gitplane preview --base main --head " + head[:12] + "`",
 		"Updated for " + head,
 	} {
@@ -125,7 +125,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 	}
 
 	asked = nil
-	g.edit("environments/staging.yaml", "name: ml-staging\n", "name: someone-elses-cluster\n")
+	g.edit("environments/staging.yaml", "name: "+testenv.Cluster.Name+"\n", "name: someone-elses-cluster\n")
 	moved := g.commitTo("staging on another cluster", "refs/pull/21/head")
 	if err := rig.preview(t, 21, moved); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 	}
 	body := rig.github.Comments(21)[0].Body
 	for _, want := range []string{"offline: the head's render compared with the base's",
-		"previewed offline, not against a cluster: this change names cluster someone-elses-cluster (us-east-1, account 111122223333) for staging, which no Environment on main names"} {
+		"previewed offline, not against a cluster: this change names cluster someone-elses-cluster (" + testenv.Cluster.Region + ", account 111122223333) for " + g.env + ", which no Environment on main names"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the comment lacks %q:\n%.1500s", want, body)
 		}
@@ -147,7 +147,7 @@ func TestPreviewPlansOnlyDefaultBranchClusters(t *testing.T) {
 		t.Error("an unreachable cluster is no error of serve's")
 	}
 	sts := rig.github.Statuses(head)
-	if last := sts[len(sts)-1]; last.State != "error" || !strings.Contains(last.Description, "staging: not previewed: gitplane cannot connect to the cluster of staging") {
+	if last := sts[len(sts)-1]; last.State != "error" || !strings.Contains(last.Description, g.env+": not previewed: gitplane cannot connect to the cluster of staging") {
 		t.Errorf("status with the cluster unreachable = %+v", last)
 	}
 	if body := rig.github.Comments(22)[0].Body; !strings.Contains(body, "connection refused") {

@@ -27,7 +27,7 @@ func TestPullRequestPreview(t *testing.T) {
 	}
 	previewStatus := func(sha string) *githubtest.Status {
 		for _, st := range l.github.Statuses(sha) {
-			if st.Context == "gitplane/preview/staging" {
+			if st.Context == "gitplane/preview/"+g.env {
 				return &st
 			}
 		}
@@ -48,7 +48,7 @@ func TestPullRequestPreview(t *testing.T) {
 	if st := previewStatus(head); st.State != "success" || !strings.Contains(st.Description, "1 to update") {
 		t.Errorf("preview status = %+v", st)
 	}
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.6.3" {
 		t.Errorf("a preview changed the cluster: image %s", img)
 	}
 
@@ -95,13 +95,13 @@ func TestPullRequestRefused(t *testing.T) {
 	var st *githubtest.Status
 	waitFor(t, 30*time.Second, "the preview status", func() bool {
 		for _, s := range l.github.Statuses(head) {
-			if s.Context == "gitplane/preview/staging" {
+			if s.Context == "gitplane/preview/"+g.env {
 				st = &s
 			}
 		}
 		return st != nil
 	})
-	if st.State != "failure" || !strings.Contains(st.Description, "staging: not previewed") || !strings.Contains(st.Description, "models/evil.yaml") {
+	if st.State != "failure" || !strings.Contains(st.Description, g.env+": not previewed") || !strings.Contains(st.Description, "models/evil.yaml") {
 		t.Errorf("preview status = %+v, want a failure naming the file", st)
 	}
 	waitFor(t, 10*time.Second, "the preview comment", func() bool { return len(l.github.Comments(11)) == 1 })

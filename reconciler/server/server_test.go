@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"github.com/gitplane/gitplane/reconciler/testenv"
+
 	"bytes"
 	"context"
 	"fmt"
@@ -18,7 +20,11 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-var summaryOf37 = regexp.MustCompile(`^staging: (37 created, 0 updated, 0 deleted, 0 unchanged|0 created, 0 updated, 0 deleted, 37 unchanged); applied$`)
+// summaryOf37 is the status of env's first sync: the test owns its
+// Environment, so the example's 37 objects are all created.
+func summaryOf37(env string) *regexp.Regexp {
+	return regexp.MustCompile(`^` + regexp.QuoteMeta(env) + `: 37 created, 0 updated, 0 deleted, 0 unchanged; applied$`)
+}
 
 // TestWebhookPushSyncs: push → signed webhook → applied → statuses pending
 // then success; a broken commit → failure with its file:line:col and the
@@ -29,14 +35,12 @@ func TestWebhookPushSyncs(t *testing.T) {
 	logs := &logLines{}
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, logger: slog.New(slog.NewTextHandler(logs, nil))})
 
-	// Tests share the control plane: the first sync creates the example's
-	// 37 objects, or finds them created by an earlier test.
 	sts := l.waitStatus(first, 60*time.Second)
 	final := sts[len(sts)-1]
-	if final.State != "success" || !summaryOf37.MatchString(final.Description) {
+	if final.State != "success" || !summaryOf37(g.env).MatchString(final.Description) {
 		t.Fatalf("statuses on the first commit: %+v", sts)
 	}
-	if u := final.TargetURL; u != "https://gitplane.example.com/status#staging" {
+	if u := final.TargetURL; u != "https://gitplane.example.com/status#"+g.env {
 		t.Errorf("target URL = %q", u)
 	}
 
@@ -46,10 +50,10 @@ func TestWebhookPushSyncs(t *testing.T) {
 		t.Fatalf("push delivery answered %d, want 202", code)
 	}
 	sts = l.waitStatus(second, 30*time.Second)
-	if got := states(sts); got != "pending,success" || !strings.Contains(sts[0].Description, "applying 1 change(s) to staging") {
+	if got := states(sts); got != "pending,success" || !strings.Contains(sts[0].Description, "applying 1 change(s) to "+g.env) {
 		t.Fatalf("statuses on the second commit: %+v", sts)
 	}
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
 		t.Errorf("image after the push = %s", img)
 	}
 
@@ -60,7 +64,7 @@ func TestWebhookPushSyncs(t *testing.T) {
 	if got := states(sts); got != "failure" || !strings.Contains(sts[0].Description, "models/llama.yaml:6:3: spec.imag: unknown field") {
 		t.Fatalf("statuses on the broken commit: %+v", sts)
 	}
-	if img := l.image("models", "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
+	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {
 		t.Errorf("a broken commit changed the cluster: image %s", img)
 	}
 
@@ -95,8 +99,8 @@ func TestWebhookPushSyncs(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{
 		`gitplane_webhook_deliveries_total{code="401",event="push"} 2`,
-		`gitplane_reconcile_duration_seconds_count{env="staging",result="failure"} 1`,
-		fmt.Sprintf(`gitplane_last_synced_revision_info{env="staging",revision=%q} 1`, second),
+		`gitplane_reconcile_duration_seconds_count{env="` + g.env + `",result="failure"} 1`,
+		fmt.Sprintf(`gitplane_last_synced_revision_info{env="`+g.env+`",revision=%q} 1`, second),
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -184,7 +188,7 @@ func TestWebhookFlood(t *testing.T) {
 	t.Logf("40 deliveries in %v", time.Since(start))
 	last := shas[len(shas)-1]
 	l.waitStatus(last, 60*time.Second)
-	if img := l.image("models", "llama-3-8b"); !strings.Contains(img, "flood39-") {
+	if img := l.image(g.ns("models"), "llama-3-8b"); !strings.Contains(img, "flood39-") {
 		t.Errorf("cluster ended at %s, want the newest commit's image", img)
 	}
 	syncs := 0
@@ -215,13 +219,14 @@ func TestEngineFollowsDefaultBranch(t *testing.T) {
 		})
 	}})
 	l.waitStatus(g.git(g.work, "rev-parse", "HEAD"), 60*time.Second)
-	g.edit("environments/staging.yaml", "name: ml-staging\n", "name: ml-staging-blue\n")
-	renamed := g.commit("staging moves to ml-staging-blue")
+	g.edit("environments/staging.yaml", "name: "+testenv.Cluster.Name+"\n", "name: "+testenv.Cluster.Name+"-blue\n")
+	renamed := g.commit("staging moves to the -blue cluster")
 	l.deliver("push", "rename", pushPayload(renamed), secret)
 	l.waitStatus(renamed, 30*time.Second)
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"staging@ml-staging (us-east-1, account 111122223333)", "staging@ml-staging-blue (us-east-1, account 111122223333)"}
+	c := testenv.Cluster
+	want := []string{fmt.Sprintf("%s@%s (%s, account %s)", g.env, c.Name, c.Region, c.AccountID), fmt.Sprintf("%s@%s-blue (%s, account %s)", g.env, c.Name, c.Region, c.AccountID)}
 	if len(asked) != 2 || asked[0] != want[0] || asked[1] != want[1] {
 		t.Errorf("Engines asked for %q, want %q", asked, want)
 	}

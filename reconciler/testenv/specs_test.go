@@ -18,7 +18,7 @@ func TestExampleSpecsOwnNames(t *testing.T) {
 	if a.Suffix == b.Suffix {
 		t.Fatalf("two copies share the suffix %q", a.Suffix)
 	}
-	orig, err := render.Render(context.Background(), os.DirFS("../../examples/specs"), "staging")
+	orig, err := render.Render(context.Background(), os.DirFS("../../examples/specs"), "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +29,8 @@ func TestExampleSpecsOwnNames(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rendering %s of the copy: %v", s.Env(env), err)
 			}
-			if env == "staging" && len(res.Objects) != len(orig.Objects) {
-				t.Errorf("copy renders %d objects for staging, the examples %d", len(res.Objects), len(orig.Objects))
+			if env == "prod" && len(res.Objects) != len(orig.Objects) {
+				t.Errorf("copy renders %d objects for prod, the examples %d", len(res.Objects), len(orig.Objects))
 			}
 			for _, o := range res.Objects {
 				switch ns := o.GetNamespace(); {
