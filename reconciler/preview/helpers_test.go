@@ -17,7 +17,13 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // exampleSpecs reads examples/specs into memory.
 func exampleSpecs(t *testing.T) fstest.MapFS {
 	t.Helper()
-	src := os.DirFS(filepath.Join("..", "..", "examples", "specs"))
+	return readSpecs(t, filepath.Join("..", "..", "examples", "specs"))
+}
+
+// readSpecs reads the spec files under dir into memory.
+func readSpecs(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	src := os.DirFS(dir)
 	out := fstest.MapFS{}
 	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

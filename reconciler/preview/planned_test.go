@@ -40,21 +40,24 @@ func TestPlannedPreview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	own := testenv.ExampleSpecs(t, t.TempDir()) // Environments and namespaces of this test's own
+	env, gw := own.Env("prod"), own.Namespace("ai-gateway")
+	inGateway := func(yaml string) string { return strings.ReplaceAll(yaml, "namespace: ai-gateway", "namespace: "+gw) }
 	addSecret := edit{"overlays/prod/kustomization.yaml", "- priorityclass.yaml\n", "- priorityclass.yaml\n- secret.yaml\n- bad.yaml\n"}
-	base := apply(t, exampleSpecs(t), addSecret,
-		edit{file: "overlays/prod/secret.yaml", new: secretFile("sk-live-base-a-1234", "sk-live-base-b-5678")},
-		edit{file: "overlays/prod/bad.yaml", new: strings.Replace(badService, "70000", "8080", 1)})
-	applySpecs(t, eng, base)
+	base := apply(t, readSpecs(t, own.Dir), addSecret,
+		edit{file: "overlays/prod/secret.yaml", new: inGateway(secretFile("sk-live-base-a-1234", "sk-live-base-b-5678"))},
+		edit{file: "overlays/prod/bad.yaml", new: inGateway(strings.Replace(badService, "70000", "8080", 1))})
+	applySpecs(t, eng, env, base)
 
 	head := apply(t, base,
 		edit{"models/llama.yaml", "vllm-openai:v0.6.3", "vllm-openai:v0.7.0"},
 		edit{file: "models/whisper.yaml"},
-		edit{file: "overlays/prod/secret.yaml", new: secretFile("sk-live-head-a-4321", "sk-live-base-b-5678")},
-		edit{file: "overlays/prod/bad.yaml", new: badService},
+		edit{file: "overlays/prod/secret.yaml", new: inGateway(secretFile("sk-live-head-a-4321", "sk-live-base-b-5678"))},
+		edit{file: "overlays/prod/bad.yaml", new: inGateway(badService)},
 		// The Gateway's Service asks for another cluster IP: immutable.
 		edit{"overlays/prod/kustomization.yaml", "patches:\n", "patches:\n- target: {kind: Service, name: ai}\n  patch: |-\n    - op: add\n      path: /spec/clusterIP\n      value: 10.0.0.123\n"},
 	)
-	p, err := Environment(ctx, Input{Env: "prod", Base: base, Head: head, HeadSHA: headSHA, Engines: engine.Fixed(eng),
+	p, err := Environment(ctx, Input{Env: env, Base: base, Head: head, HeadSHA: headSHA, Engines: engine.Fixed(eng),
 		FileURL: fileURL, PlanOptions: engine.PlanOptions{Prune: true, ConfirmPrune: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -63,20 +66,20 @@ func TestPlannedPreview(t *testing.T) {
 	if s := p.Plan.Summary(); s.Configure < 2 || s.Delete < 5 || s.Create != 0 || p.Offline {
 		t.Errorf("summary %s, offline %v; want the Deployment and the Secret configured, Whisper's objects deleted", s, p.Offline)
 	}
-	if errs := strings.Join(p.ServerErrors, "\n"); !p.Failed || len(p.ServerErrors) != 2 || !strings.Contains(errs, "Service ai-gateway/bad-port") || !strings.Contains(errs, "70000") {
+	if errs := strings.Join(p.ServerErrors, "\n"); !p.Failed || len(p.ServerErrors) != 2 || !strings.Contains(errs, "Service "+gw+"/bad-port") || !strings.Contains(errs, "70000") {
 		t.Errorf("server errors %q (failed %v); want the Service's port rejected and the cluster IP immutable", p.ServerErrors, p.Failed)
 	}
 	for _, want := range []string{
 		"planned against the live cluster",
 		"❌ 2 rejected by the API server",
 		"**image vllm/vllm-openai**: `v0.6.3` → `v0.7.0`",
-		"🗑️ **Model** `speech/whisper-large` (removed)",
-		"⚠️ `karpenter.sh/NodePool speech-whisper-large-spot` deleted: deletes a Karpenter NodePool",
-		"⚠️ `ServiceAccount speech/whisper-large` deleted",
-		"<code>Secret ai-gateway/ai-gateway-api-keys</code> configured",
+		"🗑️ **Model** `" + own.Namespace("speech") + "/whisper-large` (removed)",
+		"⚠️ `karpenter.sh/NodePool " + own.Namespace("speech") + "-whisper-large-spot` deleted: deletes a Karpenter NodePool",
+		"⚠️ `ServiceAccount " + own.Namespace("speech") + "/whisper-large` deleted",
+		"<code>Secret " + gw + "/ai-gateway-api-keys</code> configured",
 		"+        image: vllm/vllm-openai:v0.7.0",
-		"#### Estimated GPU cost: prod",
-		"- `Service ai-gateway/ai: immutable field(s) spec.clusterIPs[0] cannot change",
+		"#### Estimated GPU cost: " + env,
+		"- `Service " + gw + "/ai: immutable field(s) spec.clusterIPs[0] cannot change",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("preview lacks %q", want)
@@ -91,31 +94,31 @@ func TestPlannedPreview(t *testing.T) {
 		t.Logf("preview:\n%s", md)
 	}
 	// Nothing was written: the cluster still matches the base.
-	if again := planSpecs(t, eng, base); again.HasChanges() {
+	if again := planSpecs(t, eng, env, base); again.HasChanges() {
 		t.Errorf("after the preview the base plans changes: %s", again.Summary())
 	}
 }
 
-func planSpecs(t *testing.T, eng *engine.Engine, specs fstest.MapFS) *engine.Plan {
+func planSpecs(t *testing.T, eng *engine.Engine, env string, specs fstest.MapFS) *engine.Plan {
 	t.Helper()
 	repo, err := schema.Load(specs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := render.NewRenderer().Render(context.Background(), repo, specs, "prod")
+	res, err := render.NewRenderer().Render(context.Background(), repo, specs, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := eng.Plan(context.Background(), engine.PlanRequest{Environment: "prod", Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
+	plan, err := eng.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: res.Objects, PlanOptions: engine.PlanOptions{Prune: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return plan
 }
 
-func applySpecs(t *testing.T, eng *engine.Engine, specs fstest.MapFS) {
+func applySpecs(t *testing.T, eng *engine.Engine, env string, specs fstest.MapFS) {
 	t.Helper()
-	if _, err := eng.Apply(context.Background(), planSpecs(t, eng, specs), engine.ApplyOptions{}); err != nil {
+	if _, err := eng.Apply(context.Background(), planSpecs(t, eng, env, specs), engine.ApplyOptions{}); err != nil {
 		t.Fatalf("applying the base: %v", err)
 	}
 }

@@ -23,7 +23,7 @@ func BenchmarkPushToStatus(b *testing.B) {
 
 func benchPushToStatus(b *testing.B) {
 	g := newGitRepo(b)
-	writeModels(b, g.work, 1000)
+	writeModels(b, g.work, 1000, g.env, g.ns("bench"))
 	first := g.commit("1000 models")
 	debug := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	l := startLoop(b, g, loopOptions{poll: "off", webhook: true, settle: -1, logger: debug})
@@ -50,14 +50,15 @@ func benchPushToStatus(b *testing.B) {
 	b.Logf("push → applied → success status, one Model changed of 1000: p50 %v, p95 %v (target p50 ≤ 1s)", p50.Round(time.Millisecond), p95.Round(time.Millisecond))
 }
 
-// writeModels adds n Models to the example specs, in namespace bench.
-func writeModels(b testing.TB, dir string, n int) {
+// writeModels adds n Models of Environment env to the example specs, in
+// namespace ns.
+func writeModels(b testing.TB, dir string, n int, env, ns string) {
 	b.Helper()
 	if err := os.MkdirAll(filepath.Join(dir, "models", "bench"), 0o755); err != nil {
 		b.Fatal(err)
 	}
 	for i := range n {
-		spec := strings.ReplaceAll(benchModel, "NNNN", fmt.Sprintf("%04d", i))
+		spec := strings.NewReplacer("NNNN", fmt.Sprintf("%04d", i), "ENV", env, "NAMESPACE", ns).Replace(benchModel)
 		if err := os.WriteFile(filepath.Join(dir, "models", "bench", fmt.Sprintf("m%04d.yaml", i)), []byte(spec), 0o644); err != nil {
 			b.Fatal(err)
 		}
@@ -66,11 +67,11 @@ func writeModels(b testing.TB, dir string, n int) {
 
 const benchModel = `apiVersion: gitplane.dev/v1alpha1
 kind: Model
-metadata: {name: m-NNNN, namespace: bench}
+metadata: {name: m-NNNN, namespace: NAMESPACE}
 spec:
   image: registry.example.com/server:v1
   resources: {gpu: {memory: 24Gi}, cpu: "2", memory: 8Gi}
   replicas: {min: 1, max: 2}
   iam: {roleArn: "arn:aws:iam::111122223333:role/m-NNNN"}
-  environments: [staging]
+  environments: [ENV]
 `

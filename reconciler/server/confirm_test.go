@@ -85,7 +85,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 
 	g.git(g.work, "rm", "-q", "models/whisper.yaml")
 	blocked, st := l.push(g, "remove whisper")
-	want := fmt.Sprintf(g.env+`: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 37 inventory objects (more than 25%%)`, blocked[:7])
+	want := fmt.Sprintf(g.env+`: prune blocked (to confirm, annotate the Environment gitplane.dev/confirm-prune: %q): prune would delete 11 of 38 inventory objects (more than 25%%)`, blocked[:7])
 	if st.State != "failure" || st.Description != github.Truncate(want, github.MaxDescription) {
 		t.Errorf("status of the blocked prune = %+v, want a failure saying %q", st, want)
 	}

@@ -64,10 +64,10 @@ func TestPullRequestPreview(t *testing.T) {
 	if c[0].ID != comments[0].ID {
 		t.Errorf("synchronize created comment %d instead of editing %d", c[0].ID, comments[0].ID)
 	}
-	if !strings.Contains(c[0].Body, "https://github.com/acme/specs/blob/"+broken+"/models/llama.yaml#L6") {
+	if !strings.Contains(c[0].Body, "https://github.com/acme/specs/blob/"+broken+"/models/llama.yaml#L7") {
 		t.Errorf("the validation error does not link the PR's file:\n%s", c[0].Body)
 	}
-	if st := previewStatus(broken); st.State != "failure" || !strings.Contains(st.Description, "models/llama.yaml:6:3") {
+	if st := previewStatus(broken); st.State != "failure" || !strings.Contains(st.Description, "models/llama.yaml:7:3") {
 		t.Errorf("preview status of the broken head = %+v", st)
 	}
 

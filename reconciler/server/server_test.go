@@ -20,10 +20,11 @@ import (
 	"github.com/gitplane/gitplane/schema"
 )
 
-// summaryOf37 is the status of env's first sync: the test owns its
-// Environment, so the example's 37 objects are all created.
-func summaryOf37(env string) *regexp.Regexp {
-	return regexp.MustCompile(`^` + regexp.QuoteMeta(env) + `: 37 created, 0 updated, 0 deleted, 0 unchanged; applied$`)
+// firstSync is the status of env's first sync: the test owns its
+// Environment, so the examples' 38 objects (on the test cluster's region)
+// are all created.
+func firstSync(env string) *regexp.Regexp {
+	return regexp.MustCompile(`^` + regexp.QuoteMeta(env) + `: 38 created, 0 updated, 0 deleted, 0 unchanged; applied$`)
 }
 
 // TestWebhookPushSyncs: push → signed webhook → applied → statuses pending
@@ -37,7 +38,7 @@ func TestWebhookPushSyncs(t *testing.T) {
 
 	sts := l.waitStatus(first, 60*time.Second)
 	final := sts[len(sts)-1]
-	if final.State != "success" || !summaryOf37(g.env).MatchString(final.Description) {
+	if final.State != "success" || !firstSync(g.env).MatchString(final.Description) {
 		t.Fatalf("statuses on the first commit: %+v", sts)
 	}
 	if u := final.TargetURL; u != "https://gitplane.example.com/status#"+g.env {
@@ -61,7 +62,7 @@ func TestWebhookPushSyncs(t *testing.T) {
 	broken := g.commit("broken spec")
 	l.deliver("push", "d-2", pushPayload(broken), secret)
 	sts = l.waitStatus(broken, 30*time.Second)
-	if got := states(sts); got != "failure" || !strings.Contains(sts[0].Description, "models/llama.yaml:6:3: spec.imag: unknown field") {
+	if got := states(sts); got != "failure" || !strings.Contains(sts[0].Description, "models/llama.yaml:7:3: spec.imag: unknown field") {
 		t.Fatalf("statuses on the broken commit: %+v", sts)
 	}
 	if img := l.image(g.ns("models"), "llama-3-8b"); img != "vllm/vllm-openai:v0.7.0" {

@@ -166,11 +166,23 @@ func (s Specs) rename(data []byte) ([]byte, error) {
 		}
 		docs = append(docs, &doc)
 	}
+	before, err := encode(docs)
+	if err != nil {
+		return nil, err
+	}
 	for _, doc := range docs {
 		if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
 			s.renameDoc(doc.Content[0])
 		}
 	}
+	after, err := encode(docs)
+	if err != nil || bytes.Equal(before, after) {
+		return data, err // a file with nothing to rename keeps its bytes
+	}
+	return after, nil
+}
+
+func encode(docs []*yaml.Node) ([]byte, error) {
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
@@ -179,7 +191,8 @@ func (s Specs) rename(data []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return out.Bytes(), enc.Close()
+	err := enc.Close()
+	return out.Bytes(), err
 }
 
 func (s Specs) renameDoc(m *yaml.Node) {
