@@ -65,7 +65,7 @@ func TestForceConflictsTakesFields(t *testing.T) {
 	g.git(g.work, "merge", "-q", "--ff-only", "feature")
 	g.git(g.work, "push", "-q", "origin", "HEAD:main")
 	final := l.pushed(head)
-	want := fmt.Sprintf(`apps/Deployment models/llama-3-8b: conflict (to take over, annotate the Environment gitplane.dev/force-conflicts: %q): .spec.template.spec.containers[name="server"].image is managed by "other-gitops"`, head[:7])
+	want := fmt.Sprintf(`apps/Deployment `+g.ns("models")+`/llama-3-8b: conflict (to take over, annotate the Environment gitplane.dev/force-conflicts: %q): .spec.template.spec.containers[name="server"].image is managed by "other-gitops"`, head[:7])
 	var board struct {
 		Environments []struct{ Message string } `json:"environments"`
 	}
