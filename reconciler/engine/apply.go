@@ -11,18 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ApplyOptions say how to carry out a Plan.
+// ApplyOptions say how to carry out a Plan. What the plan was made with
+// (Plan.ForceConflicts, Plan.Diffs) it is carried out with.
 type ApplyOptions struct {
 	// DryRun sends every write as a server-side dry-run: nothing changes.
 	DryRun bool
-	// ForceConflicts takes ownership of fields other appliers manage.
-	ForceConflicts bool
 	// Wait is how long to wait for the applied objects to become healthy
 	// (DefaultWait is apply --wait's); 0 does not wait.
 	Wait time.Duration
-	// Diffs records in each change the diff of the live object against the
-	// server's answer (which costs a YAML rendering of both per object).
-	Diffs bool
 }
 
 // ApplyError lists the objects a sync could not apply, prune or bring to
@@ -205,7 +201,7 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 	g.SetLimit(e.opts.Concurrency)
 	for k, i := range todo {
 		g.Go(func() error {
-			c, obs, err := e.applyChange(gctx, plan.Changes[i], opts)
+			c, obs, err := e.applyChange(gctx, plan, plan.Changes[i], opts)
 			outcomes[k] = outcome{index: i, change: c, observed: obs, err: err}
 			return nil
 		})
@@ -223,12 +219,13 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 	return outcomes, nil
 }
 
-// applyChange applies one object, recreating it when an immutable field
-// changes and that is allowed. It returns the change as carried out (its
-// diff from the server's answer) and, unless dry-running, what the object
-// looks like after it.
-func (e *Engine) applyChange(ctx context.Context, c Change, opts ApplyOptions) (Change, *Observed, error) {
-	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: opts.DryRun, force: opts.ForceConflicts, forceDrift: true, live: c.Live})
+// applyChange applies one object of plan, with what the plan was made with
+// (ForceConflicts, Diffs), recreating it when an immutable field changes and
+// that is allowed. It returns the change as carried out (when the plan was
+// made with Diffs, its diff from the server's answer) and, unless
+// dry-running, what the object looks like after it.
+func (e *Engine) applyChange(ctx context.Context, plan *Plan, c Change, opts ApplyOptions) (Change, *Observed, error) {
+	result, err := e.applyOne(ctx, c.Desired, applyCall{dryRun: opts.DryRun, force: plan.ForceConflicts, forceDrift: true, live: c.Live})
 	if isImmutable(err) {
 		c.Immutable = immutableFields(err)
 		if !c.Recreate && !allowRecreate(c.Desired) {
@@ -254,7 +251,7 @@ func (e *Engine) applyChange(ctx context.Context, c Change, opts ApplyOptions) (
 		// Only the server could tell: the difference was normalisation.
 		c.Action, c.Drift = ActionUnchanged, false
 	}
-	if opts.Diffs && c.Diff == "" && c.Action != ActionUnchanged {
+	if plan.Diffs && c.Diff == "" && c.Action != ActionUnchanged {
 		d, err := unifiedDiff(c.Ref, c.Live, result)
 		if err != nil {
 			return c, obs, err

@@ -106,7 +106,7 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{ForceConflicts: true}); err != nil {
+	if _, err := h.engine.Apply(context.Background(), p, engine.ApplyOptions{}); err != nil {
 		t.Fatalf("apply with ForceConflicts: %v", err)
 	}
 	if v := h.get(configmaps, env+"-ns", "shared").Object["data"].(map[string]any)["owner"]; v != "gitplane" {

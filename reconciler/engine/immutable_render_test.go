@@ -34,7 +34,7 @@ func TestEngineLeavesRenderedObjectsAlone(t *testing.T) {
 		before[i] = o.DeepCopy()
 	}
 	// create, no-op, then a dry-run of the same plan
-	for _, step := range []engine.ApplyOptions{{}, {}, {DryRun: true, Diffs: true}} {
+	for _, step := range []engine.ApplyOptions{{}, {}, {DryRun: true}} {
 		p, err := h.engine.Plan(context.Background(), engine.PlanRequest{Environment: env, Objects: res.Objects,
 			PlanOptions: engine.PlanOptions{Prune: true}, Diffs: true})
 		if err != nil {

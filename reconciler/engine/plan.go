@@ -52,7 +52,7 @@ const (
 	// inventory (PlanOptions.ConfirmPrune).
 	AllowLargePrune Allow = "large-prune"
 	// AllowForceConflicts takes fields another server-side applier manages
-	// (PlanOptions.ForceConflicts, ApplyOptions.ForceConflicts).
+	// (PlanOptions.ForceConflicts, which the plan keeps for Apply).
 	AllowForceConflicts Allow = "force-conflicts"
 	// AllowRecreate deletes and recreates an object to change its immutable
 	// fields (AnnotationForce "true" on the object).
@@ -144,6 +144,12 @@ type Plan struct {
 	Inventory Inventory `json:"-"`
 	// Cluster is the cluster the plan was made for (PlanRequest.Cluster).
 	Cluster Cluster `json:"-"`
+	// ForceConflicts and Diffs are what the plan was made with
+	// (PlanOptions.ForceConflicts, PlanRequest.Diffs); Apply carries the
+	// plan out with them: it takes the conflicting fields the plan's
+	// dry-runs took, and reports diffs from the server's answers.
+	ForceConflicts bool `json:"-"`
+	Diffs          bool `json:"-"`
 }
 
 // setError records err as the change's error (see Change.Error), and the

@@ -20,7 +20,8 @@ type PlanRequest struct {
 	// Diffs asks for a diff of every created and configured object, made
 	// with a server-side dry-run (one request per changed object, as kubectl
 	// diff). Without it only the objects whose comparison cannot be decided
-	// locally are dry-run, and apply reports diffs from the server's answers.
+	// locally are dry-run. The plan records it (Plan.Diffs): Apply then
+	// also reports diffs from the server's answers.
 	Diffs bool
 	// Cluster is the EKS cluster the Environment names (spec.cluster).
 	// When set, Plan fails with a *ClusterMismatchError if the API server
@@ -82,7 +83,8 @@ func (e *Engine) Plan(ctx context.Context, req PlanRequest) (*Plan, error) {
 	if changes, err = e.settle(ctx, changes, req); err != nil {
 		return nil, err
 	}
-	return &Plan{Environment: req.Environment, Changes: changes, PruneGuard: compared.PruneGuard, Unpruned: compared.Unpruned, Inventory: inv, Cluster: req.Cluster}, nil
+	return &Plan{Environment: req.Environment, Changes: changes, PruneGuard: compared.PruneGuard, Unpruned: compared.Unpruned,
+		Inventory: inv, Cluster: req.Cluster, ForceConflicts: req.ForceConflicts, Diffs: req.Diffs}, nil
 }
 
 // kindsOf returns every kind rendered or recorded in the inventory.

@@ -31,7 +31,8 @@ type PlanOptions struct {
 	// ConfirmPrune lets a prune delete more than PruneShareLimit of the
 	// inventory.
 	ConfirmPrune bool
-	// ForceConflicts takes ownership of fields other appliers manage.
+	// ForceConflicts takes ownership of fields other appliers manage, in
+	// the plan's dry-runs and when Apply carries the plan out.
 	ForceConflicts bool
 }
 
@@ -72,7 +73,7 @@ func Reconcile(env string, desired []*unstructured.Unstructured, live Live, inv 
 		}
 		gone = append(gone, Change{Ref: ref, Action: ActionDelete, Live: l, Risks: deleteRisks(ref)})
 	}
-	plan := &Plan{Environment: env, Changes: changes, Inventory: inv}
+	plan := &Plan{Environment: env, Changes: changes, Inventory: inv, ForceConflicts: opts.ForceConflicts}
 	if !opts.Prune {
 		plan.Unpruned = len(gone)
 		return plan

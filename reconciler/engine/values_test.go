@@ -91,7 +91,10 @@ func TestPlanIsWhatWasComputed(t *testing.T) {
 		}
 
 		before := slices.Clone(p.Changes)
-		out, err := e.Apply(ctx, p, ApplyOptions{DryRun: !diffs, Diffs: true})
+		if p.Diffs != diffs {
+			t.Errorf("plan made with Diffs %v records Diffs %v", diffs, p.Diffs)
+		}
+		out, err := e.Apply(ctx, p, ApplyOptions{DryRun: !diffs})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +102,7 @@ func TestPlanIsWhatWasComputed(t *testing.T) {
 			t.Errorf("diffs %v: Apply changed the plan it was given", diffs)
 		}
 		for _, c := range out.Changes {
-			if c.Action == ActionConfigure && c.Diff == "" {
+			if diffs && c.Action == ActionConfigure && c.Diff == "" {
 				t.Errorf("diffs %v: Apply's plan has no diff for %s", diffs, c.Ref)
 			}
 		}

@@ -88,7 +88,7 @@ func (s *Server) syncCommit(ctx context.Context, env, sha string) (*engine.Plan,
 	if n := sum.Create + sum.Configure + sum.Delete; n > 0 {
 		s.postStatus(ctx, env, sha, github.Pending, fmt.Sprintf("applying %d change(s) to %s", n, env))
 	}
-	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: s.opts.Wait, ForceConflicts: opts.ForceConflicts})
+	return eng.Apply(ctx, plan, engine.ApplyOptions{Wait: s.opts.Wait})
 }
 
 // confirmed returns the plan options for the sync of commit sha, with what

@@ -69,9 +69,7 @@ API server rejects are listed and the exit status is 2; the rest is applied
 				_ = printPlan(cmd, &f.syncFlags, p, printOptions{})
 				return err
 			}
-			applied, err := eng.Apply(ctx, p, engine.ApplyOptions{
-				DryRun: f.dryRun, ForceConflicts: f.ForceConflicts, Wait: f.wait, Diffs: f.dryRun,
-			})
+			applied, err := eng.Apply(ctx, p, engine.ApplyOptions{DryRun: f.dryRun, Wait: f.wait})
 			if perr := printPlan(cmd, &f.syncFlags, applied, printOptions{diffs: f.dryRun, applied: !f.dryRun}); perr != nil && err == nil {
 				err = perr
 			}

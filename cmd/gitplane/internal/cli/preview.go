@@ -80,7 +80,9 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 	if len(envs) == 0 {
 		envs = preview.AffectedEnvironments(loadPartial(loader, revs.base), loadPartial(loader, revs.head), revs.changed)
 	}
-	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, PlanOptions: f.PlanOptions,
+	// The change goes on top of the base, as a pull request's on top of the
+	// branch it merges into: confirmations naming the base are honoured.
+	in := preview.Input{Base: revs.base, Head: revs.head, HeadSHA: revs.headSHA, Onto: revs.baseSHA, PlanOptions: f.PlanOptions,
 		Loader: loader, Renderer: render.NewRenderer()}
 	if !f.offline {
 		engs, err := f.kubeconfigEngines(engine.DefaultOptions())
@@ -115,9 +117,9 @@ func runPreview(ctx context.Context, out io.Writer, dir string, f *previewFlags)
 
 // revisions are the two commits' trees and the files that differ.
 type revisions struct {
-	base, head fs.FS
-	headSHA    string
-	changed    []string
+	base, head       fs.FS
+	baseSHA, headSHA string
+	changed          []string
 }
 
 // readRevisions resolves base and head in the repository holding dir and
@@ -137,7 +139,7 @@ func readRevisions(dir, base, head string) (*revisions, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &revisions{headSHA: headSHA}
+	r := &revisions{baseSHA: baseSHA, headSHA: headSHA}
 	if r.head, err = repo.Tree(headSHA); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", head, err)
 	}

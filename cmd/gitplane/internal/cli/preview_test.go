@@ -196,3 +196,76 @@ func TestPreviewReadsCommitsAsServe(t *testing.T) {
 		t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant exit 2 refusing the link", code, stdout, stderr)
 	}
 }
+
+// TestPreviewHonoursConfirmations: gitplane preview plans the change on top
+// of --base, as serve's pull-request preview does, so a confirmation in the
+// change naming the base commit lets the large prune through, and advice
+// and notes name the base.
+func TestPreviewHonoursConfirmations(t *testing.T) {
+	removeAll := func(dir string) {
+		for _, f := range []string{"models/llama.yaml", "models/whisper.yaml", "gateways/ai-gateway.yaml"} {
+			if err := os.Remove(filepath.Join(dir, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	confirm := func(dir, sha string) {
+		replaceIn(t, filepath.Join(dir, "environments", "staging.yaml"), "  name: staging\n",
+			"  name: staging\n  annotations:\n    gitplane.dev/confirm-prune: \""+sha+"\"\n")
+	}
+	const other = "0123456"
+	tests := []struct {
+		name    string
+		confirm func(base string) string // the SHA the change confirms; "" none
+		want    []string                 // {base} is the base's abbreviated SHA
+		notWant []string
+	}{
+		{"unconfirmed", func(string) string { return "" },
+			[]string{"prune blocked: prune would delete", `annotate the Environment gitplane.dev/confirm-prune: "{base}" in this change`}, nil},
+		{"confirmed for the base", func(base string) string { return base[:12] },
+			[]string{"staging: gitplane.dev/confirm-prune confirms a prune of more than a quarter of the inventory for this change on top of {base}"},
+			[]string{"prune blocked"}},
+		{"confirmed for another commit", func(string) string { return other },
+			[]string{"staging: gitplane.dev/confirm-prune names " + other + ", not {base}: it confirms nothing for this change",
+				"prune blocked: prune would delete", `annotate the Environment gitplane.dev/confirm-prune: "{base}" in this change`}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var base string
+			dir := gitRepo(t, func(dir string) {
+				base = revParse(t, dir, "HEAD")
+				removeAll(dir)
+				if sha := tt.confirm(base); sha != "" {
+					confirm(dir, sha)
+				}
+			})
+			code, stdout, stderr := run(t, "preview", dir, "--base", "main~1", "--head", "main", "--env", "staging", "--offline")
+			if code != ExitOK {
+				t.Fatalf("exit %d, want 0; stderr: %s\n%s", code, stderr, stdout)
+			}
+			plain := strings.ReplaceAll(stdout, `\`, "") // markdown escapes
+			for _, w := range tt.want {
+				if w = strings.ReplaceAll(w, "{base}", base[:7]); !strings.Contains(plain, w) {
+					t.Errorf("preview lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(plain, w) {
+					t.Errorf("preview has %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+}
+
+// revParse is the SHA git gives rev in the repository dir.
+func revParse(t *testing.T, dir, rev string) string {
+	t.Helper()
+	cmd := exec.Command("git", "rev-parse", rev)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git rev-parse %s: %v", rev, err)
+	}
+	return strings.TrimSpace(string(out))
+}

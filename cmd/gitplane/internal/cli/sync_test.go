@@ -110,6 +110,16 @@ func TestDiffAndApply(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &plan); err != nil || code != ExitFound || plan.Summary.Update != 1 || plan.Summary.Unchanged != all-1 {
 		t.Fatalf("diff -o json: exit %d, err %v, summary %+v, want 1 update and %d unchanged\n%s%s", code, err, plan.Summary, all-1, stdout, stderr)
 	}
+	// apply --dry-run shows what apply would do, diffs included (the plan
+	// is made with Diffs, and Apply reports them), and writes nothing.
+	code, stdout, stderr = sync("apply", "--prune", "--dry-run")
+	if want := fmt.Sprintf("%s: 0 to create, 1 to update, 0 to delete, %d unchanged", env, all-1); code != ExitOK ||
+		!strings.Contains(stdout, "+        image: vllm/vllm-openai:v0.7.0") || !strings.Contains(stdout, want) {
+		t.Fatalf("apply --dry-run of a changed image: exit %d, want the diff and %q\n%s%s", code, want, stdout, stderr)
+	}
+	if code, stdout, stderr = sync("diff"); code != ExitFound {
+		t.Fatalf("diff after apply --dry-run: exit %d, want 1 (the dry-run wrote nothing)\n%s%s", code, stdout, stderr)
+	}
 	code, stdout, stderr = sync("apply", "--prune")
 	if want := "apps/Deployment " + s.ns("models") + "/llama-3-8b configured"; code != ExitOK || !strings.Contains(stdout, want) {
 		t.Fatalf("second apply: exit %d, want %q\n%s%s", code, want, stdout, stderr)
