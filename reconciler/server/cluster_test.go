@@ -1,13 +1,13 @@
 package server_test
 
 import (
-	"github.com/gitplane/gitplane/reconciler/testenv"
-
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestFollowsOnlyItsCluster: serve told which cluster it runs in follows

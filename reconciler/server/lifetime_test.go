@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"github.com/gitplane/gitplane/reconciler/testenv"
-
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // uniqueName is prefix with a random suffix, as generateName gives: each

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"github.com/gitplane/gitplane/reconciler/testenv"
-
 	"bytes"
 	"context"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 	"github.com/gitplane/gitplane/schema"
 )
 
