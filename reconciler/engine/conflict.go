@@ -27,11 +27,17 @@ type FieldConflict struct {
 }
 
 func (e *ConflictError) Error() string {
-	parts := make([]string, len(e.Conflicts))
-	for i, c := range e.Conflicts {
+	return fmt.Sprintf("%s: conflict with another field manager: %s", e.Ref, DescribeConflicts(e.Conflicts))
+}
+
+// DescribeConflicts lists conflicts for people: `.spec.replicas is managed
+// by "kubectl-scale", ...`.
+func DescribeConflicts(conflicts []FieldConflict) string {
+	parts := make([]string, len(conflicts))
+	for i, c := range conflicts {
 		parts[i] = fmt.Sprintf("%s is managed by %q", c.Field, c.Manager)
 	}
-	return fmt.Sprintf("%s: conflict with another field manager: %s", e.Ref, strings.Join(parts, ", "))
+	return strings.Join(parts, ", ")
 }
 
 // Managers names the managers of the conflicts, each once, in order.

@@ -43,12 +43,8 @@ func blockedReason(plan *engine.Plan, onto string) string {
 func changeFailure(c engine.Change, onto string) string {
 	switch {
 	case len(c.Conflicts) > 0:
-		fields := make([]string, len(c.Conflicts))
-		for i, f := range c.Conflicts {
-			fields[i] = fmt.Sprintf("%s is managed by %q", f.Field, f.Manager)
-		}
 		return fmt.Sprintf("%s: conflict (to take over, %s): %s",
-			c.Ref, preview.Advice(engine.AllowForceConflicts, onto), strings.Join(fields, ", "))
+			c.Ref, preview.Advice(engine.AllowForceConflicts, onto), engine.DescribeConflicts(c.Conflicts))
 	case len(c.Immutable) > 0 && !c.Recreate:
 		return fmt.Sprintf("%s: field(s) %s cannot change in place (%s to let gitplane delete and recreate it)",
 			c.Ref, strings.Join(c.Immutable, ", "), preview.Advice(engine.AllowRecreate, onto))

@@ -15,8 +15,8 @@ import (
 )
 
 // syncJob syncs one Environment to the newest commit of its branch: fetch,
-// read the Environments on the default branch again, render, plan, apply with the configured prune options, wait for health,
-// and report. Runs of one Environment never overlap (the Coalescer). For an
+// read the Environments on the default branch again, render, plan, apply
+// with the configured prune options, wait for health, and report. Runs of one Environment never overlap (the Coalescer). For an
 // Environment the loop no longer follows it stops the watches of its syncs
 // instead.
 func (s *Server) syncJob(ctx context.Context, env, why string) {
