@@ -216,6 +216,7 @@ func RunChildIfAsked() bool {
 	lw := usage.NewLineWriter(out, 100*time.Millisecond) // as the gateway verb does
 	defer lw.Close()
 	log := slog.New(slog.NewJSONHandler(lw, nil))
+	server.TuneRuntime()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 
+	"github.com/gitplane/gitplane/gateway/internal/h1"
 	"github.com/gitplane/gitplane/gateway/provider"
 )
 
@@ -245,18 +246,21 @@ var (
 	defaultClient     *http.Client
 )
 
-// DefaultHTTPClient returns the process-wide client for AWS upstreams: one
-// Transport keeping many idle connections per host, HTTP/2 when offered,
-// no transparent gzip, and bounded dial/TLS/header waits. Per-request
-// deadlines come from the caller's context.
+// DefaultHTTPClient returns the process-wide client for upstreams: an
+// h1.Transport (each request written and answered on its own goroutine
+// over a pooled keep-alive connection, no transparent gzip, bounded dial
+// and TLS waits) with NewTransport's http.Transport for requests through a
+// proxy from the environment. Per-request deadlines come from the caller's
+// context.
 func DefaultHTTPClient() *http.Client {
 	defaultClientOnce.Do(func() {
-		defaultClient = &http.Client{Transport: NewTransport()}
+		defaultClient = &http.Client{Transport: h1.New(h1.Options{Fallback: NewTransport()})}
 	})
 	return defaultClient
 }
 
-// NewTransport returns the tuned Transport DefaultHTTPClient uses.
+// NewTransport returns a tuned http.Transport: many idle connections per
+// host, HTTP/2 when offered, no transparent gzip, bounded dial/TLS waits.
 func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,

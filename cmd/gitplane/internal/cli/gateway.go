@@ -42,6 +42,9 @@ request to stdout and drains on SIGTERM.`,
 			out := usage.NewLineWriter(cmd.OutOrStdout(), accessLogFlush)
 			defer out.Close()
 			log := slog.New(slog.NewJSONHandler(out, nil))
+			if gc, mem := server.TuneRuntime(); gc != 0 || mem != 0 {
+				log.Info("garbage collector tuned", "gogc", gc, "memory_limit_bytes", mem)
+			}
 			srv, err := server.New(ctx, server.Options{Config: cfg, Logger: log})
 			if err != nil {
 				return err
