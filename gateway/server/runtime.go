@@ -12,7 +12,7 @@ import (
 // small heap of a gateway is collected ten times a second under load, and
 // every collection delays the requests it overlaps by up to a millisecond
 // on one core. 400 makes collections a quarter as frequent.
-const gcPercent = 400
+const gcPercent = 1000
 
 // memoryShare is the part of the container's memory limit the heap may
 // grow to before the collector works harder (GOMEMLIMIT), so the higher

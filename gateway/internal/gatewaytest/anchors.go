@@ -9,14 +9,20 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/gitplane/gitplane/gateway/server"
 )
 
 // The benchmark's anchors: what a process between the client and the
-// upstream costs before it does anything of the gateway's.
+// upstream costs before it does anything of the gateway's. They run with
+// the gateway's garbage-collector settings (server.TuneRuntime): they
+// share its core, and an anchor collecting at Go's default pace takes that
+// core from the gateway for milliseconds several times a second.
 
 // runProxy serves a bare httputil.ReverseProxy to upstream: the limit of a
 // Go proxy, for benchmarks.
 func runProxy(upstream string) {
+	server.TuneRuntime()
 	u, err := url.Parse(upstream)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -42,6 +48,7 @@ func runProxy(upstream string) {
 // process on the request path can do: it shows what any proxy on that
 // core adds in wake-ups and socket calls alone.
 func runRelay(upstream string) {
+	server.TuneRuntime()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

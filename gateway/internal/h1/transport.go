@@ -34,7 +34,10 @@ type Options struct {
 	// TLSConfig is cloned for https connections (nil: Go's defaults);
 	// ServerName is set to each host and NextProtos to http/1.1.
 	TLSConfig *tls.Config
-	// MaxIdlePerHost bounds the idle connections kept per host (default 1024).
+	// MaxIdlePerHost bounds the idle connections kept per host (default
+	// 64). Each holds its buffers (24 KiB by default) and is scanned by the
+	// garbage collector, so a burst of streams ending does not leave a
+	// thousand of them behind.
 	MaxIdlePerHost int
 	// IdleTimeout is how long an idle connection may be reused (default
 	// 30s, below the idle timeouts of AWS endpoints and common servers).
@@ -74,7 +77,7 @@ func New(opts Options) *Transport {
 		opts.KeepAlive = 30 * time.Second
 	}
 	if opts.MaxIdlePerHost <= 0 {
-		opts.MaxIdlePerHost = 1024
+		opts.MaxIdlePerHost = 64
 	}
 	if opts.IdleTimeout <= 0 {
 		opts.IdleTimeout = 30 * time.Second
@@ -189,17 +192,32 @@ func (t *Transport) conn(ctx context.Context, ep endpoint) (*conn, error) {
 	return t.dial(ctx, ep)
 }
 
-// put keeps c for reuse, or closes it when the host has enough idle ones.
+// put keeps c for reuse, or closes it when the host has enough idle ones;
+// it also closes the oldest idle connection when it has expired (the pool
+// is used most recent first, so the oldest would otherwise stay).
 func (t *Transport) put(c *conn) {
-	c.idleSince = t.now()
+	now := t.now()
+	c.idleSince = now
+	var expired *conn
 	t.mu.Lock()
-	if cs := t.idle[c.key]; len(cs) < t.opts.MaxIdlePerHost {
+	cs := t.idle[c.key]
+	if len(cs) > 0 && now.Sub(cs[0].idleSince) >= t.opts.IdleTimeout {
+		expired = cs[0]
+		cs = append(cs[:0], cs[1:]...)
+	}
+	if len(cs) < t.opts.MaxIdlePerHost {
 		t.idle[c.key] = append(cs, c)
-		t.mu.Unlock()
-		return
+		c = nil
+	} else {
+		t.idle[c.key] = cs
 	}
 	t.mu.Unlock()
-	c.close()
+	if expired != nil {
+		expired.close()
+	}
+	if c != nil {
+		c.close()
+	}
 }
 
 func (t *Transport) dial(ctx context.Context, ep endpoint) (*conn, error) {
