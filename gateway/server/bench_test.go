@@ -34,7 +34,6 @@ type benchEnv struct {
 	converseBody        []byte
 	chatBody, chatSSE   []byte
 	directHdr, proxyHdr http.Header
-	accessLog           string // the gateway's access log
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
@@ -68,12 +67,11 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	e.accessLog = filepath.Join(dir, "access.log")
 	cred := awsfake.DefaultCredential
 	pin := []string{"taskset", "-c", "0"}
 	e.gw = gatewaytest.StartChild(b, path, pin, "GOMAXPROCS=1", "AWS_ACCESS_KEY_ID="+cred.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY="+cred.SecretAccessKey, "AWS_SESSION_TOKEN="+cred.SessionToken, "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", gatewaytest.ChildLogEnv+"="+e.accessLog)
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", gatewaytest.ChildLogEnv+"="+filepath.Join(dir, "access.log"))
 	e.proxy = gatewaytest.StartChildEnv(b, pin, "GOMAXPROCS=1", gatewaytest.ChildProxyEnv+"="+e.anchor.URL())
 	e.relay = gatewaytest.StartChildEnv(b, pin, "GOMAXPROCS=1", gatewaytest.ChildRelayEnv+"="+strings.TrimPrefix(e.anchor.URL(), "http://"))
 
