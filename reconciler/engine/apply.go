@@ -196,17 +196,10 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 		}
 		todo = append(todo, i)
 	}
-	outcomes := make([]outcome, len(todo))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(e.opts.Concurrency)
-	for k, i := range todo {
-		g.Go(func() error {
-			c, obs, err := e.applyChange(gctx, plan, plan.Changes[i], opts)
-			outcomes[k] = outcome{index: i, change: c, observed: obs, err: err}
-			return nil
-		})
-	}
-	_ = g.Wait()
+	outcomes := e.each(ctx, todo, func(ctx context.Context, i int) outcome {
+		c, obs, err := e.applyChange(ctx, plan, plan.Changes[i], opts)
+		return outcome{index: i, change: c, observed: obs, err: err}
+	})
 	if ctx.Err() != nil {
 		return outcomes, fmt.Errorf("sync of %s interrupted: %w", plan.Environment, context.Cause(ctx))
 	}
@@ -217,6 +210,22 @@ func (e *Engine) applyStage(ctx context.Context, plan *Plan, stage int, opts App
 		e.mapper.Reset()
 	}
 	return outcomes, nil
+}
+
+// each runs do for every change index in todo, at most
+// Options.Concurrency at a time, and returns the outcomes in todo's order.
+func (e *Engine) each(ctx context.Context, todo []int, do func(ctx context.Context, i int) outcome) []outcome {
+	outcomes := make([]outcome, len(todo))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Concurrency)
+	for k, i := range todo {
+		g.Go(func() error {
+			outcomes[k] = do(gctx, i)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return outcomes
 }
 
 // applyChange applies one object of plan, with what the plan was made with

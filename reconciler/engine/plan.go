@@ -226,25 +226,23 @@ func (p *Plan) PruneBlocked() bool {
 // 0 to delete, 40 unchanged" ("1 to create, 1 to take over, ..." when the
 // plan takes objects over).
 func (s Summary) String() string {
-	out := fmt.Sprintf("%d to create, ", s.Create)
-	if s.TakeOver > 0 {
-		out += fmt.Sprintf("%d to take over, ", s.TakeOver)
-	}
-	out += fmt.Sprintf("%d to update, %d to delete, %d unchanged", s.Configure, s.Delete, s.Unchanged)
-	if s.Blocked > 0 {
-		out += fmt.Sprintf(", %d blocked", s.Blocked)
-	}
-	return out
+	return s.format("to create", "to take over", "to update", "to delete")
 }
 
 // Past is the summary of a sync that happened: "1 created, 2 updated, 0
 // deleted, 40 unchanged".
 func (s Summary) Past() string {
-	out := fmt.Sprintf("%d created, ", s.Create)
+	return s.format("created", "taken over", "updated", "deleted")
+}
+
+// format writes the counts with the words for each action; take-overs and
+// blocked changes only when there are any.
+func (s Summary) format(create, takeOver, update, del string) string {
+	out := fmt.Sprintf("%d %s, ", s.Create, create)
 	if s.TakeOver > 0 {
-		out += fmt.Sprintf("%d taken over, ", s.TakeOver)
+		out += fmt.Sprintf("%d %s, ", s.TakeOver, takeOver)
 	}
-	out += fmt.Sprintf("%d updated, %d deleted, %d unchanged", s.Configure, s.Delete, s.Unchanged)
+	out += fmt.Sprintf("%d %s, %d %s, %d unchanged", s.Configure, update, s.Delete, del, s.Unchanged)
 	if s.Blocked > 0 {
 		out += fmt.Sprintf(", %d blocked", s.Blocked)
 	}

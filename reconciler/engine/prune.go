@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -127,18 +126,10 @@ func (e *Engine) prune(ctx context.Context, plan *Plan, dryRun bool) []outcome {
 				todo = append(todo, i)
 			}
 		}
-		outcomes := make([]outcome, len(todo))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(e.opts.Concurrency)
-		for k, i := range todo {
-			g.Go(func() error {
-				c, gone, err := e.pruneOne(gctx, plan.Environment, plan.Changes[i], dryRun)
-				outcomes[k] = outcome{index: i, change: c, gone: gone, err: err}
-				return nil
-			})
-		}
-		_ = g.Wait()
-		out = append(out, outcomes...)
+		out = append(out, e.each(ctx, todo, func(ctx context.Context, i int) outcome {
+			c, gone, err := e.pruneOne(ctx, plan.Environment, plan.Changes[i], dryRun)
+			return outcome{index: i, change: c, gone: gone, err: err}
+		})...)
 	}
 	return out
 }
