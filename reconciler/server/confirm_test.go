@@ -79,9 +79,7 @@ func TestConfirmedPruneConverges(t *testing.T) {
 	g := newGitRepo(t)
 	start := keepNamespaces(g)
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true})
-	if st := l.waitStatus(start, 60*time.Second); st[len(st)-1].State != "success" {
-		t.Fatalf("first sync: %+v", st)
-	}
+	l.waitSynced(start)
 
 	g.git(g.work, "rm", "-q", "models/whisper.yaml")
 	blocked, st := l.push(g, "remove whisper")
@@ -161,9 +159,7 @@ func TestPullRequestConfirmsPrune(t *testing.T) {
 	g := newGitRepo(t)
 	base := keepNamespaces(g)
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, preview: true})
-	if st := l.waitStatus(base, 60*time.Second); st[len(st)-1].State != "success" {
-		t.Fatalf("first sync: %+v", st)
-	}
+	l.waitSynced(base)
 
 	g.git(g.work, "checkout", "-q", "-b", "feature")
 	g.git(g.work, "rm", "-q", "models/whisper.yaml")

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,9 +44,7 @@ func TestForceConflictsTakesFields(t *testing.T) {
 	g := newGitRepo(t)
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, preview: true})
 	first := g.git(g.work, "rev-parse", "HEAD")
-	if st := l.waitStatus(first, 60*time.Second); st[len(st)-1].State != "success" {
-		t.Fatalf("first sync: %+v", st)
-	}
+	l.waitSynced(first)
 	takeImage(t, g, "vllm/vllm-openai:v0.6.3-theirs")
 
 	g.git(g.work, "checkout", "-q", "-b", "feature")
@@ -94,9 +91,7 @@ func TestForcedImmutableChangeConverges(t *testing.T) {
 	g := newGitRepo(t)
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, preview: true})
 	first := g.git(g.work, "rev-parse", "HEAD")
-	if st := l.waitStatus(first, 60*time.Second); st[len(st)-1].State != "success" {
-		t.Fatalf("first sync: %+v", st)
-	}
+	l.waitSynced(first)
 	before, err := l.cs.AppsV1().Deployments(g.ns("models")).Get(context.Background(), "llama-3-8b", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)

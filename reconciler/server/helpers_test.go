@@ -260,6 +260,15 @@ func pushPayloadTo(branch, sha string) map[string]any {
 		"repository": map[string]any{"full_name": "acme/specs"}}
 }
 
+// waitSynced waits for the first sync of sha and fails the test unless it
+// succeeded.
+func (l *loop) waitSynced(sha string) {
+	l.t.Helper()
+	if st := l.waitStatus(sha, 60*time.Second); st[len(st)-1].State != "success" {
+		l.t.Fatalf("first sync: %+v", st)
+	}
+}
+
 // waitStatus waits until sha has a final (success or failure) status for
 // gitplane/<the test's staging> and returns every status of that context
 // in order.

@@ -27,9 +27,7 @@ func TestRenderedObjectsStayAsRendered(t *testing.T) {
 	g := newGitRepo(t)
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true})
 	head := g.git(g.work, "rev-parse", "HEAD")
-	if sts := l.waitStatus(head, 60*time.Second); sts[len(sts)-1].State != "success" {
-		t.Fatalf("first sync: %+v", sts)
-	}
+	l.waitSynced(head)
 	ctx := context.Background()
 	repo, err := source.OpenLocal(g.work)
 	if err != nil {
