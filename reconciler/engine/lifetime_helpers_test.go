@@ -5,11 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,73 +22,13 @@ import (
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
-// watchStreams counts the watch responses an Engine holds open, by the
-// Environment its label selector names.
-type watchStreams struct {
-	mu      sync.Mutex
-	open    map[string]int
-	started int // watch requests sent, in all
-	lists   int // other GETs
-	next    http.RoundTripper
-}
-
-func (w *watchStreams) RoundTrip(r *http.Request) (*http.Response, error) {
-	q := r.URL.Query()
-	watch := q.Get("watch") == "true" || q.Get("watch") == "1"
-	w.mu.Lock()
-	if watch {
-		w.started++
-	} else if r.Method == http.MethodGet {
-		w.lists++
-	}
-	w.mu.Unlock()
-	resp, err := w.next.RoundTrip(r)
-	if err != nil || !watch || resp.StatusCode != http.StatusOK {
-		return resp, err
-	}
-	env := strings.TrimPrefix(q.Get("labelSelector"), engine.LabelEnvironment+"=")
-	w.mu.Lock()
-	w.open[env]++
-	w.mu.Unlock()
-	resp.Body = &closeOnce{ReadCloser: resp.Body, closed: func() {
-		w.mu.Lock()
-		w.open[env]--
-		w.mu.Unlock()
-	}}
-	return resp, nil
-}
-
-func (w *watchStreams) openFor(env string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.open[env]
-}
-
-func (w *watchStreams) counts() (started, lists int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.started, w.lists
-}
-
-type closeOnce struct {
-	io.ReadCloser
-	once   sync.Once
-	closed func()
-}
-
-func (c *closeOnce) Close() error {
-	err := c.ReadCloser.Close()
-	c.once.Do(c.closed)
-	return err
-}
-
 // watchedEngine is an Engine with Options.Watch whose watch streams are
 // counted.
-func watchedEngine(t *testing.T, opts engine.Options) (*engine.Engine, *watchStreams) {
+func watchedEngine(t *testing.T, opts engine.Options) (*engine.Engine, *testenv.WatchStreams) {
 	t.Helper()
 	cfg := testenv.Config(t)
-	streams := &watchStreams{open: map[string]int{}}
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { streams.next = rt; return streams })
+	streams := &testenv.WatchStreams{}
+	cfg.Wrap(streams.Wrap)
 	opts.Watch = true
 	e, err := engine.New(cfg, opts)
 	if err != nil {

@@ -94,30 +94,30 @@ func TestWatchesStopWithTheirEnvironment(t *testing.T) {
 	plan(envA)
 	plan(envB)
 	waitUntil(t, 30*time.Second, func() bool {
-		return streams.openFor(envA) == 1 && streams.openFor(envB) == 1 && serverWatches(t, cfg, group, "widgets") == 2
+		return streams.OpenFor(envA) == 1 && streams.OpenFor(envB) == 1 && serverWatches(t, cfg, group, "widgets") == 2
 	})
 
 	e.Unwatch(envA)
-	if n := streams.openFor(envA); n != 0 {
+	if n := streams.OpenFor(envA); n != 0 {
 		t.Errorf("after Unwatch(%s) its Engine holds %d watch(es) open", envA, n)
 	}
 	waitUntil(t, 30*time.Second, func() bool { return serverWatches(t, cfg, group, "widgets") == 1 })
-	if n := streams.openFor(envB); n != 1 {
+	if n := streams.OpenFor(envB); n != 1 {
 		t.Errorf("Unwatch(%s) stopped %s's watch: %d open", envA, envB, n)
 	}
 
 	plan(envA) // started again
-	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(envA) == 1 })
+	waitUntil(t, 30*time.Second, func() bool { return streams.OpenFor(envA) == 1 })
 
 	e.Close()
-	if a, b := streams.openFor(envA), streams.openFor(envB); a+b != 0 {
+	if a, b := streams.OpenFor(envA), streams.OpenFor(envB); a+b != 0 {
 		t.Errorf("after Close the Engine holds %d and %d watch(es) open", a, b)
 	}
 	waitUntil(t, 30*time.Second, func() bool { return serverWatches(t, cfg, group, "widgets") == 0 })
 
-	started, lists := streams.counts()
+	started, lists := streams.Counts()
 	plan(envB)
-	if s, l := streams.counts(); s != started || l == lists {
+	if s, l := streams.Counts(); s != started || l == lists {
 		t.Errorf("a plan of a closed Engine sent %d watch request(s) and %d other GET(s); want no watch, a list", s-started, l-lists)
 	}
 }
@@ -138,7 +138,7 @@ func TestIdleWatchesStop(t *testing.T) {
 	}
 	plan()
 	// two kinds: two watches, each with its idle timer
-	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 2 && clk.Waiters() == 2 })
+	waitUntil(t, 30*time.Second, func() bool { return streams.OpenFor(env) == 2 && clk.Waiters() == 2 })
 
 	clk.Step(6 * time.Minute)
 	plan()
@@ -146,13 +146,13 @@ func TestIdleWatchesStop(t *testing.T) {
 	// and are set again
 	clk.Step(5 * time.Minute)
 	waitUntil(t, 30*time.Second, func() bool { return clk.Waiters() == 2 })
-	if n := streams.openFor(env); n != 2 {
+	if n := streams.OpenFor(env); n != 2 {
 		t.Fatalf("%d watch(es) open 5 minutes after a plan read them, want 2", n)
 	}
 
 	clk.Step(5 * time.Minute) // 10 minutes since the last plan
-	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 0 })
+	waitUntil(t, 30*time.Second, func() bool { return streams.OpenFor(env) == 0 })
 
 	plan()
-	waitUntil(t, 30*time.Second, func() bool { return streams.openFor(env) == 2 })
+	waitUntil(t, 30*time.Second, func() bool { return streams.OpenFor(env) == 2 })
 }

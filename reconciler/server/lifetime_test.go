@@ -3,16 +3,13 @@ package server_test
 import (
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gitplane/gitplane/reconciler/engine"
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
@@ -57,62 +54,14 @@ func newSpecRepo(t *testing.T, envs ...string) *gitRepo {
 	return g
 }
 
-// watchStreams counts the watch responses held open through a transport,
-// by the Environment their label selector names.
-type watchStreams struct {
-	mu   sync.Mutex
-	open map[string]int
-}
-
-func (w *watchStreams) wrap(next http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(r *http.Request) (*http.Response, error) {
-		resp, err := next.RoundTrip(r)
-		if q := r.URL.Query(); err != nil || q.Get("watch") != "true" || resp.StatusCode != http.StatusOK {
-			return resp, err
-		}
-		env := strings.TrimPrefix(r.URL.Query().Get("labelSelector"), engine.LabelEnvironment+"=")
-		w.add(env, 1)
-		resp.Body = &onClose{ReadCloser: resp.Body, closed: func() { w.add(env, -1) }}
-		return resp, nil
-	})
-}
-
-func (w *watchStreams) add(env string, n int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.open[env] += n
-}
-
-func (w *watchStreams) openFor(env string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.open[env]
-}
-
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-type onClose struct {
-	io.ReadCloser
-	once   sync.Once
-	closed func()
-}
-
-func (c *onClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.once.Do(c.closed)
-	return err
-}
-
 // TestWatchesEndWithTheEnvironment: the watches serve's syncs start (one
 // per Environment and kind) stop when the Environment leaves the default
 // branch, the other Environment's stay; all stop when the loop does.
 func TestWatchesEndWithTheEnvironment(t *testing.T) {
 	a, b := uniqueName("serve-a"), uniqueName("serve-b")
 	g := newSpecRepo(t, a, b)
-	streams := &watchStreams{open: map[string]int{}}
-	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, environments: []string{a, b}, wrap: streams.wrap})
+	streams := &testenv.WatchStreams{}
+	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, environments: []string{a, b}, wrap: streams.Wrap})
 	first := g.git(g.work, "rev-parse", "HEAD")
 	for _, env := range []string{a, b} {
 		if sts := l.waitEnvStatus(env, first, 60*time.Second); sts[len(sts)-1].State != "success" {
@@ -121,7 +70,7 @@ func TestWatchesEndWithTheEnvironment(t *testing.T) {
 	}
 	// EC2NodeClass, Gateway, Ingress: three kinds, three watches each
 	waitFor(t, 30*time.Second, "the watches of both Environments", func() bool {
-		return streams.openFor(a) == 3 && streams.openFor(b) == 3
+		return streams.OpenFor(a) == 3 && streams.OpenFor(b) == 3
 	})
 
 	g.git(g.work, "rm", "-q", filepath.Join("environments", a+".yaml"))
@@ -129,14 +78,14 @@ func TestWatchesEndWithTheEnvironment(t *testing.T) {
 	if code := l.deliver("push", "leave", pushPayload(gone), secret); code != http.StatusAccepted {
 		t.Fatalf("push delivery answered %d", code)
 	}
-	waitFor(t, 30*time.Second, "the watches of "+a+" to stop", func() bool { return streams.openFor(a) == 0 })
+	waitFor(t, 30*time.Second, "the watches of "+a+" to stop", func() bool { return streams.OpenFor(a) == 0 })
 	l.waitEnvStatus(b, gone, 30*time.Second)
-	if n := streams.openFor(b); n != 3 {
+	if n := streams.OpenFor(b); n != 3 {
 		t.Errorf("%s still on the branch holds %d watch(es), want 3", b, n)
 	}
 
 	l.stop()
-	if n := streams.openFor(b); n != 0 {
+	if n := streams.OpenFor(b); n != 0 {
 		t.Errorf("the loop stopped with %d watch(es) of %s open", n, b)
 	}
 }
