@@ -10,13 +10,14 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestSyncLifecycle walks one Environment through create, no-op, update and
 // prune on the real API server, counting requests.
 func TestSyncLifecycle(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("life")
+	env := testenv.UniqueName("life")
 	models := []model{{"alpha", "srv:v1"}, {"beta", "srv:v1"}, {"gamma", "srv:v1"}, {"delta", "srv:v1"}}
 
 	// Create: everything is new.
@@ -103,7 +104,7 @@ func containerImage(d *unstructured.Unstructured) string {
 // with nothing lost or duplicated.
 func TestInterruptedApplyConverges(t *testing.T) {
 	h := newHarness(t, engine.Options{Concurrency: 1})
-	env := unique("cut")
+	env := testenv.UniqueName("cut")
 	objs := rendered(t, specRepo(env, model{"one", "srv:v1"}, model{"two", "srv:v1"}), env)
 
 	p := h.plan(env, objs, engine.PlanOptions{Prune: true})
@@ -132,7 +133,7 @@ func TestInterruptedApplyConverges(t *testing.T) {
 // TestTransientErrorsAreRetried answers the first writes with 503 and 429.
 func TestTransientErrorsAreRetried(t *testing.T) {
 	h := newHarness(t, engine.Options{Backoff: fastBackoff(5)})
-	env := unique("flaky")
+	env := testenv.UniqueName("flaky")
 	objs := rendered(t, specRepo(env, model{"one", "srv:v1"}), env)
 	h.count.before = failFirst(4, 503, 429)
 	h.sync(env, objs, engine.PlanOptions{})

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestRenderedObjectsMustNotCollideWithGitplanes: a second Environment that
@@ -20,7 +21,7 @@ import (
 // does not own.
 func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env, attacker := unique("coll-a"), unique("coll-b")
+	env, attacker := testenv.UniqueName("coll-a"), testenv.UniqueName("coll-b")
 	ctx := context.Background()
 	h.ensureNamespace(env + "-ns")
 	h.ensureNamespace(env + "-sys")
@@ -70,7 +71,7 @@ func TestRenderedObjectsMustNotCollideWithGitplanes(t *testing.T) {
 // error of the plan, and Apply refuses the plan before writing anything.
 func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	owner, intruder := unique("coll-c"), unique("coll-d")
+	owner, intruder := testenv.UniqueName("coll-c"), testenv.UniqueName("coll-d")
 	ctx := context.Background()
 	h.ensureNamespace(owner + "-ns")
 	h.sync(owner, []*unstructured.Unstructured{configMap(owner+"-ns", "labelled", owner, nil), configMap(owner+"-ns", "stripped", owner, nil)}, engine.PlanOptions{})
@@ -116,7 +117,7 @@ func TestAnotherEnvironmentsObjectIsRejected(t *testing.T) {
 // manages it; apply takes it and the next plan is a no-op.
 func TestExistingObjectIsTakenOver(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("coll-e")
+	env := testenv.UniqueName("coll-e")
 	h.ensureNamespace(env + "-ns")
 	h.create(configmaps, unlabelled(configMap(env+"-ns", "by-hand", env, map[string]any{"k": "old"})), "kubectl-create")
 	objs := []*unstructured.Unstructured{configMap(env+"-ns", "by-hand", env, map[string]any{"k": "new"}), configMap(env+"-ns", "fresh", env, nil)}

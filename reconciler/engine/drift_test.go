@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestDriftIsRevertedAndForeignFieldsKept edits an applied Deployment the way
@@ -20,7 +21,7 @@ import (
 // diff shows the image drift; apply takes it back and leaves replicas alone.
 func TestDriftIsRevertedAndForeignFieldsKept(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("drift")
+	env := testenv.UniqueName("drift")
 	objs := rendered(t, specRepo(env, model{"llm", "srv:v1"}), env)
 	h.sync(env, objs, engine.PlanOptions{})
 
@@ -75,7 +76,7 @@ func TestDriftIsRevertedAndForeignFieldsKept(t *testing.T) {
 // takes it.
 func TestConflictWithAnotherApplier(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("conflict")
+	env := testenv.UniqueName("conflict")
 	h.ensureNamespace(env + "-ns")
 	objs := []*unstructured.Unstructured{configMap(env+"-ns", "shared", env, map[string]any{"owner": "gitplane"})}
 	h.sync(env, objs, engine.PlanOptions{})
@@ -119,7 +120,7 @@ func TestConflictWithAnotherApplier(t *testing.T) {
 // deleted and recreated.
 func TestImmutableFieldChange(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("immutable")
+	env := testenv.UniqueName("immutable")
 	h.ensureNamespace(env + "-ns")
 	ctx := context.Background()
 	h.sync(env, []*unstructured.Unstructured{deployment(env+"-ns", "web", env, "v1", nil)}, engine.PlanOptions{})

@@ -12,6 +12,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // The local control plane has no controllers or kubelet: these tests write
@@ -20,7 +21,7 @@ import (
 var ec2nodeclasses = schema.GroupVersionResource{Group: "karpenter.k8s.aws", Version: "v1", Resource: "ec2nodeclasses"}
 
 func TestWaitForHealth(t *testing.T) {
-	env := unique("health")
+	env := testenv.UniqueName("health")
 	objs := rendered(t, specRepo(env, model{"llm", "srv:v1"}), env)
 	ctx := context.Background()
 

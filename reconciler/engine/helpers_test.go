@@ -2,9 +2,7 @@ package engine_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -277,16 +275,6 @@ func diffHas(diff string, sign byte, text string) bool {
 		}
 	}
 	return false
-}
-
-// unique is name with a random suffix: each test run owns its Environments
-// and namespaces, so a second run on the same control plane starts clean.
-func unique(name string) string {
-	b := make([]byte, 3)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return name + "-" + hex.EncodeToString(b)
 }
 
 // inventory reads env's inventory; a failed read fails the test.

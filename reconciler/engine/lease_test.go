@@ -19,6 +19,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 var leases = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
@@ -82,7 +83,7 @@ func pauseWrites(paused, resume chan struct{}) func(*http.Request) (*http.Respon
 // applies, the other fails naming the holder and writes nothing, and the
 // inventory ends up holding exactly the labelled live objects.
 func TestConcurrentAppliesOfOneEnvironment(t *testing.T) {
-	env := unique("lease-a")
+	env := testenv.UniqueName("lease-a")
 	ns := env + "-ns"
 	first := newHarness(t, engine.Options{Identity: "first-run"})
 	second := newHarness(t, engine.Options{Identity: "second-run"})
@@ -130,7 +131,7 @@ func TestConcurrentAppliesOfOneEnvironment(t *testing.T) {
 // the inventory changed (resourceVersion), read it again and merge, so the
 // other run's objects stay recorded.
 func TestInventoryWriteMergesConcurrentChanges(t *testing.T) {
-	env := unique("lease-b")
+	env := testenv.UniqueName("lease-b")
 	ns := env + "-ns"
 	h := newHarness(t, engine.Options{})
 	h.ensureNamespace(ns)
@@ -172,7 +173,7 @@ func (h *harness) putLease(env, holder string, renewed time.Time) {
 // it and since when; one its holder stopped renewing (a killed process) is
 // taken over once it expires.
 func TestLeaseHeldOrExpired(t *testing.T) {
-	env := unique("lease-c")
+	env := testenv.UniqueName("lease-c")
 	ns := env + "-ns"
 	h := newHarness(t, engine.Options{})
 	h.ensureNamespace(ns)
@@ -197,7 +198,7 @@ func TestLeaseHeldOrExpired(t *testing.T) {
 // TestLeaseLostStopsTheSync: when another run takes the Lease, the next
 // renewal notices and the lock's context ends with ErrLeaseLost.
 func TestLeaseLostStopsTheSync(t *testing.T) {
-	env := unique("lease-d")
+	env := testenv.UniqueName("lease-d")
 	clk := clocktesting.NewFakeClock(time.Now())
 	h := newHarness(t, engine.Options{Clock: clk, LeaseDuration: 30 * time.Second, Identity: "renewer"})
 	ctx, release, err := h.engine.Lock(context.Background(), env)

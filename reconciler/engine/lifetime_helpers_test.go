@@ -69,7 +69,7 @@ func serverWatches(t *testing.T, cfg *rest.Config, group, resource string) int {
 // that nothing else watches its kind; it returns the group.
 func testKind(t *testing.T, kind, plural string) string {
 	t.Helper()
-	group := unique("lifetime") + ".gitplane.test"
+	group := testenv.UniqueName("lifetime") + ".gitplane.test"
 	installCRD(t, group, kind, plural)
 	waitUntil(t, 30*time.Second, func() bool { return crdEstablished(t, plural+"."+group) })
 	return group

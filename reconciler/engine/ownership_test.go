@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 var priorityclasses = schema.GroupVersionResource{Group: "scheduling.k8s.io", Version: "v1", Resource: "priorityclasses"}
@@ -58,7 +59,7 @@ func priorityClass(name, env string) *unstructured.Unstructured {
 // nothing, and the line is dropped.
 func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env, other := unique("own-a"), unique("own-b")
+	env, other := testenv.UniqueName("own-a"), testenv.UniqueName("own-b")
 	h.ensureNamespace(env + "-ns")
 	h.ensureNamespace(env + "-sys") // stands for kube-system
 	ours := []*unstructured.Unstructured{configMap(env+"-ns", "one", env, nil), configMap(env+"-ns", "two", env, nil)}
@@ -99,7 +100,7 @@ func TestPruneDeletesOnlyWhatTheEnvironmentOwns(t *testing.T) {
 // prune never deletes it.
 func TestFailedApplyIsNotRecorded(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("own-c")
+	env := testenv.UniqueName("own-c")
 	ctx := context.Background()
 	h.ensureNamespace(env + "-ns")
 	theirs := unlabelled(configMap(env+"-ns", "helm-owned", env, map[string]any{"owner": "helm"}))
@@ -129,7 +130,7 @@ func TestFailedApplyIsNotRecorded(t *testing.T) {
 // someone relabels before the apply is not deleted.
 func TestPruneChecksAgainBeforeDeleting(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("own-d")
+	env := testenv.UniqueName("own-d")
 	ctx := context.Background()
 	h.ensureNamespace(env + "-ns")
 	objs := []*unstructured.Unstructured{configMap(env+"-ns", "a", env, nil), configMap(env+"-ns", "b", env, nil)}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestPruneGuards removes objects from the render and checks what the guards
@@ -18,7 +19,7 @@ import (
 // everything on an empty render, and large prunes without confirmation.
 func TestPruneGuards(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("guards")
+	env := testenv.UniqueName("guards")
 	ctx := context.Background()
 	h.ensureNamespace(env + "-keep")
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
@@ -100,7 +101,7 @@ func TestPruneGuards(t *testing.T) {
 // plan's diff, error and JSON form (the CLI's tests check its printing).
 func TestSecretValuesNeverPrinted(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("secrets")
+	env := testenv.UniqueName("secrets")
 	h.ensureNamespace(env + "-ns")
 	secret := func(value string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]any{

@@ -169,7 +169,7 @@ func (p *tcpProxy) outage(d time.Duration) {
 // cut out) resets its RESTMapper and asks again: the plan sees the
 // NodePools gitplane applied, and nothing changes.
 func TestStaleDiscoveryAfterRestart(t *testing.T) {
-	env := unique("stale-disco")
+	env := testenv.UniqueName("stale-disco")
 	objs := rendered(t, specRepo(env, model{"a", "srv:v1"}), env)
 	newHarness(t, engine.Options{}).sync(env, objs, engine.PlanOptions{Prune: true})
 

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 // TestSecretHashHidesValues: the applied-hash annotation of a Secret is not
@@ -17,7 +18,7 @@ import (
 // a value edited in the cluster is drift.
 func TestSecretHashHidesValues(t *testing.T) {
 	h := newHarness(t, engine.Options{})
-	env := unique("secret-hash")
+	env := testenv.UniqueName("secret-hash")
 	ns := env + "-ns"
 	ctx := context.Background()
 	h.ensureNamespace(ns)

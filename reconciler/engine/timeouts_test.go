@@ -13,6 +13,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/gitplane/gitplane/reconciler/engine"
+	"github.com/gitplane/gitplane/reconciler/testenv"
 )
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -25,7 +26,7 @@ func TestRecreateTimeout(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Now())
 	h := newHarness(t, engine.Options{Clock: clk, RecreateTimeout: timeout})
 	stepWhileWaiting(t, clk, time.Minute)
-	env, ns := unique("recreate"), unique("recreate")
+	env, ns := testenv.UniqueName("recreate"), testenv.UniqueName("recreate")
 	h.ensureNamespace(ns)
 	forced := map[string]any{engine.AnnotationForce: "true"}
 	h.sync(env, []*unstructured.Unstructured{deployment(ns, "web", env, "v1", forced)}, engine.PlanOptions{})
@@ -61,7 +62,7 @@ func TestEstablishTimeout(t *testing.T) {
 	clk := clocktesting.NewFakeClock(time.Now())
 	h := newHarness(t, engine.Options{Clock: clk, EstablishTimeout: timeout})
 	stepWhileWaiting(t, clk, 30*time.Second)
-	env := unique("establish")
+	env := testenv.UniqueName("establish")
 	clash := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
 		"metadata": map[string]any{"name": "gadgets." + group, "labels": map[string]any{engine.LabelEnvironment: env}},

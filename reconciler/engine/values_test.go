@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,12 +14,6 @@ import (
 
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
-
-// uniqueName is prefix with a random suffix, as generateName gives: each
-// test owns the Environments and namespaces it names.
-func uniqueName(prefix string) string {
-	return prefix + "-" + strings.ToLower(rand.Text()[:8])
-}
 
 // TestPlanIsWhatWasComputed: the plan Plan returns answers every question
 // Reconcile left open (bodies to read, differences only the server can
@@ -34,7 +26,7 @@ func TestPlanIsWhatWasComputed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, ns := uniqueName("values"), uniqueName("values")
+	env, ns := testenv.UniqueName("values"), testenv.UniqueName("values")
 	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": ns, "labels": map[string]any{LabelEnvironment: env}}}}
 	objs := func(c string) []*unstructured.Unstructured {

@@ -30,7 +30,7 @@ func TestWatchedPlans(t *testing.T) {
 	defer eng.Close()
 	h.engine = eng
 
-	env := unique("watched")
+	env := testenv.UniqueName("watched")
 	objs := rendered(t, specRepo(env, model{"w", "srv:v1"}), env)
 	h.sync(env, objs, engine.PlanOptions{Prune: true})
 
@@ -83,7 +83,7 @@ func TestWatchesStopWithTheirEnvironment(t *testing.T) {
 	cfg := testenv.Config(t)
 	group := testKind(t, "Widget", "widgets")
 	e, streams := watchedEngine(t, engine.Options{})
-	envA, envB := unique("watch-a"), unique("watch-b")
+	envA, envB := testenv.UniqueName("watch-a"), testenv.UniqueName("watch-b")
 	plan := func(env string) {
 		t.Helper()
 		objs := []*unstructured.Unstructured{object(group+"/v1", "Widget", "", env, env)}
@@ -128,7 +128,7 @@ func TestIdleWatchesStop(t *testing.T) {
 	const idle = 10 * time.Minute
 	clk := clocktesting.NewFakeClock(time.Now())
 	e, streams := watchedEngine(t, engine.Options{WatchIdle: idle, Clock: clk})
-	env := unique("idle")
+	env := testenv.UniqueName("idle")
 	objs := []*unstructured.Unstructured{object("v1", "Namespace", "", env, env), object("v1", "ConfigMap", env, "c", env)}
 	plan := func() {
 		t.Helper()

@@ -1,23 +1,15 @@
 package server_test
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/gitplane/gitplane/reconciler/testenv"
 )
-
-// uniqueName is prefix with a random suffix, as generateName gives: each
-// test owns the Environments it names.
-func uniqueName(prefix string) string {
-	return prefix + "-" + strings.ToLower(rand.Text()[:8])
-}
 
 // environmentSpec is an Environment that renders only objects of its own
 // (an EC2NodeClass, and a Gateway and an Ingress in istio-system), on the
@@ -58,7 +50,7 @@ func newSpecRepo(t *testing.T, envs ...string) *gitRepo {
 // per Environment and kind) stop when the Environment leaves the default
 // branch, the other Environment's stay; all stop when the loop does.
 func TestWatchesEndWithTheEnvironment(t *testing.T) {
-	a, b := uniqueName("serve-a"), uniqueName("serve-b")
+	a, b := testenv.UniqueName("serve-a"), testenv.UniqueName("serve-b")
 	g := newSpecRepo(t, a, b)
 	streams := &testenv.WatchStreams{}
 	l := startLoop(t, g, loopOptions{poll: "off", webhook: true, environments: []string{a, b}, wrap: streams.Wrap})

@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -52,11 +50,7 @@ func (s Specs) Namespace(ns string) string { return ns + s.Suffix }
 // missing) with names of this test's own; see Specs.
 func ExampleSpecs(t testing.TB, dst string) Specs {
 	t.Helper()
-	b := make([]byte, 3)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	s := Specs{Dir: dst, Suffix: "-" + hex.EncodeToString(b)}
+	s := Specs{Dir: dst, Suffix: UniqueName("")}
 	src := filepath.Join(repoRoot(), "examples", "specs")
 	if err := s.copyFrom(src); err != nil {
 		t.Fatalf("copying %s: %v", src, err)
