@@ -24,6 +24,12 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 		q.fail(openai.InvalidRequest("input", "input must be a string or a non-empty array of strings"))
 		return
 	}
+	switch req.EncodingFormat {
+	case "", openai.EncodingFloat, openai.EncodingBase64:
+	default:
+		q.fail(openai.InvalidRequest("encoding_format", "encoding_format must be \"float\" or \"base64\""))
+		return
+	}
 	if !q.admit(openai.EstimateEmbeddingTokens(&req)) {
 		return
 	}
@@ -39,6 +45,9 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 			q.cost(cand)
 			if resp.Model == "" {
 				resp.Model = rt.Name
+			}
+			for i := range resp.Data {
+				resp.Data[i].Embedding.Base64 = req.EncodingFormat == openai.EncodingBase64
 			}
 			q.writeJSON(resp)
 			return

@@ -174,9 +174,9 @@ type EmbeddingResponse struct {
 
 // Embedding is one vector of an EmbeddingResponse.
 type Embedding struct {
-	Object    string    `json:"object"`
-	Index     int       `json:"index"`
-	Embedding []float64 `json:"embedding"`
+	Object    string `json:"object"`
+	Index     int    `json:"index"`
+	Embedding Vector `json:"embedding"`
 }
 
 // ModelList is the body answering GET /v1/models.

@@ -187,6 +187,25 @@ func TestEmbeddingsAndModels(t *testing.T) {
 	if len(emb.Data) != 2 || emb.Data[1].Embedding[0] != 8 || emb.Usage.PromptTokens != 3 {
 		t.Errorf("embeddings %+v", emb)
 	}
+	// The Python and Node SDKs ask for base64 by default; the upstream
+	// (like vLLM) answers base64 too, and the gateway passes the caller
+	// little-endian float32s in base64.
+	b64, err := e.client(keyA).Embeddings.New(ctx, openai.EmbeddingNewParams{
+		Model: "embed", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("abcd")},
+		EncodingFormat: openai.EmbeddingNewParamsEncodingFormatBase64,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b64.Data) != 1 || b64.Data[0].JSON.Embedding.Raw() != `"AACAQAAAAD8AAIC+"` { // 4, 0.5, -0.25
+		t.Errorf("base64 embedding = %s", b64.Data[0].JSON.Embedding.Raw())
+	}
+	_, err = e.client(keyA).Embeddings.New(ctx, openai.EmbeddingNewParams{
+		Model: "embed", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String("abcd")}, EncodingFormat: "hex",
+	})
+	if apiErr := (*openai.Error)(nil); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "encoding_format" {
+		t.Errorf("encoding_format hex: err = %v, want a 400 on encoding_format", err)
+	}
 	for _, tc := range []struct {
 		key  string
 		want string

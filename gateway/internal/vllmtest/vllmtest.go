@@ -125,7 +125,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		resp := openai.EmbeddingResponse{Object: "list", Model: req.Model}
 		n := 0
 		for i, in := range req.Input.Values {
-			resp.Data = append(resp.Data, openai.Embedding{Object: "embedding", Index: i, Embedding: []float64{float64(len(in)), 0.5, -0.25}})
+			// As vLLM, base64 (little-endian float32) when asked.
+			vec := openai.Vector{Values: []float64{float64(len(in)), 0.5, -0.25}, Base64: req.EncodingFormat == openai.EncodingBase64}
+			resp.Data = append(resp.Data, openai.Embedding{Object: "embedding", Index: i, Embedding: vec})
 			n += promptTokensOf(in)
 		}
 		resp.Usage = &openai.Usage{PromptTokens: n, TotalTokens: n}

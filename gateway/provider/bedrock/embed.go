@@ -24,8 +24,8 @@ type titanResponse struct {
 
 // Embeddings embeds each input with one InvokeModel call (Titan takes one
 // text per call), at most EmbedConcurrency at a time; usage sums
-// inputTextTokenCount. Vectors are returned as floats whatever
-// encoding_format says.
+// inputTextTokenCount. The api handler encodes the vectors as the caller's
+// encoding_format asks.
 func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest) (*openai.EmbeddingResponse, error) {
 	inputs := req.Input.Values
 	if len(inputs) == 0 {
@@ -46,7 +46,7 @@ func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest)
 			if err != nil {
 				return err
 			}
-			data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: r.Embedding}
+			data[i] = openai.Embedding{Object: "embedding", Index: i, Embedding: openai.Floats(r.Embedding)}
 			tokens[i] = r.InputTextTokenCount
 			return nil
 		})

@@ -40,8 +40,8 @@ func TestEmbeddingsTitan(t *testing.T) {
 		t.Errorf("InvokeModel %s %s", got.RawPath, got.Body)
 	}
 	want := awsfake.Embedding("hello there world", 256)
-	if resp.Object != "list" || resp.Model != "emb" || len(resp.Data) != 1 || len(resp.Data[0].Embedding) != 256 ||
-		resp.Data[0].Embedding[7] != want[7] || resp.Usage.PromptTokens != 3 || resp.Usage.TotalTokens != 3 {
+	if resp.Object != "list" || resp.Model != "emb" || len(resp.Data) != 1 || len(resp.Data[0].Embedding.Values) != 256 ||
+		resp.Data[0].Embedding.Values[7] != want[7] || resp.Usage.PromptTokens != 3 || resp.Usage.TotalTokens != 3 {
 		t.Errorf("response %+v usage %+v", resp.Data[0].Object, resp.Usage)
 	}
 }
@@ -60,7 +60,7 @@ func TestEmbeddingsManyInputs(t *testing.T) {
 		t.Errorf("%d InvokeModel calls, want %d", n, len(texts))
 	}
 	for i, d := range resp.Data {
-		if d.Index != i || d.Embedding[0] != awsfake.Embedding(texts[i], 1024)[0] {
+		if d.Index != i || d.Embedding.Values[0] != awsfake.Embedding(texts[i], 1024)[0] {
 			t.Errorf("data[%d] is not input %d's vector", i, i)
 		}
 	}
