@@ -36,6 +36,17 @@ var Cluster = struct{ Name, Region, AccountID string }{"ml-prod", "us-west-2", "
 type Specs struct {
 	Dir    string // the copy
 	Suffix string // "-" and 6 hex digits
+	opts   SpecsOptions
+}
+
+// SpecsOptions are the choices of ExampleSpecsWith.
+type SpecsOptions struct {
+	// OwnIngressNamespaces gives every Environment's Istio ingress gateway
+	// namespace (spec.istio.ingressGatewayNamespace, istio-system by
+	// default) the suffix too, for a test that must own the objects
+	// rendered there (its ingress Gateway, its ALB Ingress). Without it
+	// they stay in the namespaces the Istio install owns.
+	OwnIngressNamespaces bool
 }
 
 // Env is the test's name of an example Environment: Env("staging") is
@@ -50,7 +61,13 @@ func (s Specs) Namespace(ns string) string { return ns + s.Suffix }
 // missing) with names of this test's own; see Specs.
 func ExampleSpecs(t testing.TB, dst string) Specs {
 	t.Helper()
-	s := Specs{Dir: dst, Suffix: UniqueName("")}
+	return ExampleSpecsWith(t, dst, SpecsOptions{})
+}
+
+// ExampleSpecsWith is ExampleSpecs with options.
+func ExampleSpecsWith(t testing.TB, dst string, opts SpecsOptions) Specs {
+	t.Helper()
+	s := Specs{Dir: dst, Suffix: UniqueName(""), opts: opts}
 	src := filepath.Join(repoRoot(), "examples", "specs")
 	if err := s.copyFrom(src); err != nil {
 		t.Fatalf("copying %s: %v", src, err)
@@ -199,6 +216,10 @@ func (s Specs) renameDoc(m *yaml.Node) {
 			n.Value = s.Env(n.Value)
 		}
 		onTestCluster(m, value(spec, "cluster"))
+		if s.opts.OwnIngressNamespaces && spec != nil {
+			ns := entry(entry(spec, "istio", yaml.MappingNode, ""), "ingressGatewayNamespace", yaml.ScalarNode, defaultIngressNamespace)
+			ns.Value = s.Namespace(ns.Value)
+		}
 	case (kind == "Model" || kind == "Gateway") && meta != nil:
 		ns := value(meta, "namespace")
 		if ns == nil {
@@ -206,8 +227,7 @@ func (s Specs) renameDoc(m *yaml.Node) {
 			if kind == "Gateway" {
 				def = schema.DefaultGatewayNamespace
 			}
-			meta.Content = append(meta.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "namespace"}, &yaml.Node{Kind: yaml.ScalarNode, Value: def})
-			ns = meta.Content[len(meta.Content)-1]
+			ns = entry(meta, "namespace", yaml.ScalarNode, def)
 		}
 		ns.Value = s.Namespace(ns.Value)
 		if routes := value(spec, "routes"); routes != nil && routes.Kind == yaml.SequenceNode {
@@ -276,6 +296,24 @@ func value(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// defaultIngressNamespace is schema's default of
+// spec.istio.ingressGatewayNamespace.
+const defaultIngressNamespace = "istio-system"
+
+// entry returns m's value of key, added as a node of kind (a scalar with
+// value def) when m has none.
+func entry(m *yaml.Node, key string, kind yaml.Kind, def string) *yaml.Node {
+	if v := value(m, key); v != nil {
+		return v
+	}
+	v := &yaml.Node{Kind: kind, Value: def}
+	if kind == yaml.MappingNode {
+		v.Tag = "!!map"
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+	return v
 }
 
 func scalar(m *yaml.Node, key string) string {

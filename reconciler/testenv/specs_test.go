@@ -50,3 +50,37 @@ func TestExampleSpecsOwnNames(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleSpecsOwnIngressNamespaces: with the option, every namespaced
+// object is in a namespace of the copy's own, the ingress gateway's (given
+// in prod, the default in staging) included, and prod still renders the
+// examples' objects.
+func TestExampleSpecsOwnIngressNamespaces(t *testing.T) {
+	s := testenv.ExampleSpecsWith(t, t.TempDir(), testenv.SpecsOptions{OwnIngressNamespaces: true})
+	orig, err := render.Render(context.Background(), os.DirFS("../../examples/specs"), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for env, ingress := range map[string]string{"prod": "istio-ingress", "staging": "istio-system"} {
+		res, err := render.Render(context.Background(), os.DirFS(s.Dir), s.Env(env))
+		if err != nil {
+			t.Fatalf("rendering %s of the copy: %v", s.Env(env), err)
+		}
+		if env == "prod" && len(res.Objects) != len(orig.Objects) {
+			t.Errorf("copy renders %d objects for prod, the examples %d", len(res.Objects), len(orig.Objects))
+		}
+		inIngress := 0
+		for _, o := range res.Objects {
+			ns := o.GetNamespace()
+			if ns != "" && !strings.HasSuffix(ns, s.Suffix) {
+				t.Errorf("%s %s/%s: namespace not the copy's own", o.GetKind(), ns, o.GetName())
+			}
+			if ns == s.Namespace(ingress) {
+				inIngress++
+			}
+		}
+		if inIngress == 0 {
+			t.Errorf("%s: nothing rendered into %s", env, s.Namespace(ingress))
+		}
+	}
+}

@@ -21,11 +21,11 @@ import (
 func TestApplyRefusesAnotherEnvironmentsCluster(t *testing.T) {
 	cfg := testenv.Config(t)
 	s := ownSpecs(t)
-	elsewhere := "ml-elsewhere-" + s.suffix
-	replaceIn(t, filepath.Join(s.dir, "environments", "staging.yaml"), "name: "+testCluster.Name+"\n", "name: "+elsewhere+"\n")
+	elsewhere := "ml-elsewhere" + s.Suffix
+	replaceIn(t, filepath.Join(s.Dir, "environments", "staging.yaml"), "name: "+testCluster.Name+"\n", "name: "+elsewhere+"\n")
 	kubeconfig := testenv.Kubeconfig(t, cfg)
 	for _, verb := range []string{"diff", "apply"} {
-		code, _, stderr := run(t, verb, s.dir, "--env", s.staging, "--kubeconfig", kubeconfig, "--skip-aws")
+		code, _, stderr := run(t, verb, s.Dir, "--env", s.staging, "--kubeconfig", kubeconfig, "--skip-aws")
 		if want := "Environment " + s.staging + " names cluster " + elsewhere; code != ExitFailure || !strings.Contains(stderr, want) || !strings.Contains(stderr, testCluster.String()) {
 			t.Errorf("%s of an Environment on %s against %s: exit %d, want %q and the recorded cluster; stderr:\n%s", verb, elsewhere, testCluster.Name, code, want, stderr)
 		}

@@ -65,7 +65,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func TestDiffAndApply(t *testing.T) {
 	cfg := testenv.Config(t)
 	s := ownSpecs(t)
-	env, istio := s.prod, s.ns("istio-ingress")
+	env, istio := s.prod, s.Namespace("istio-ingress")
 	objs := s.render(t, env)
 	inIstio := 0 // the ingress Gateway and the ALB Ingress
 	for _, o := range objs {
@@ -77,7 +77,7 @@ func TestDiffAndApply(t *testing.T) {
 	k := []string{"--kubeconfig", testenv.Kubeconfig(t, cfg), "--skip-aws"}
 	sync := func(verb string, args ...string) (int, string, string) {
 		t.Helper()
-		return run(t, append(append([]string{verb, s.dir, "--env", env}, args...), k...)...)
+		return run(t, append(append([]string{verb, s.Dir, "--env", env}, args...), k...)...)
 	}
 	if code, _, stderr := sync("apply"); code != ExitFailure || !strings.Contains(stderr, fmt.Sprintf("namespaces %q not found", istio)) {
 		t.Fatalf("apply without the Istio namespace: exit %d, stderr %s; want the server's objection and exit 2", code, stderr)
@@ -94,7 +94,7 @@ func TestDiffAndApply(t *testing.T) {
 		t.Fatalf("diff after apply: exit %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 
-	replaceIn(t, filepath.Join(s.dir, "models", "llama.yaml"), "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
+	replaceIn(t, filepath.Join(s.Dir, "models", "llama.yaml"), "vllm-openai:v0.6.3", "vllm-openai:v0.7.0")
 	code, stdout, stderr = sync("diff")
 	if code != ExitFound || !strings.Contains(stdout, "+        image: vllm/vllm-openai:v0.7.0") || strings.Contains(stdout, "\x1b[") {
 		t.Fatalf("diff of a changed image: exit %d (want 1), uncoloured diff wanted:\n%s%s", code, stdout, stderr)
@@ -121,7 +121,7 @@ func TestDiffAndApply(t *testing.T) {
 		t.Fatalf("diff after apply --dry-run: exit %d, want 1 (the dry-run wrote nothing)\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = sync("apply", "--prune")
-	if want := "apps/Deployment " + s.ns("models") + "/llama-3-8b configured"; code != ExitOK || !strings.Contains(stdout, want) {
+	if want := "apps/Deployment " + s.Namespace("models") + "/llama-3-8b configured"; code != ExitOK || !strings.Contains(stdout, want) {
 		t.Fatalf("second apply: exit %d, want %q\n%s%s", code, want, stdout, stderr)
 	}
 }
@@ -173,7 +173,7 @@ func TestApplyWhileAnotherRunSyncs(t *testing.T) {
 		}
 	})
 
-	code, stdout, stderr := run(t, "apply", s.dir, "--env", s.staging, "--kubeconfig", testenv.Kubeconfig(t, cfg), "--skip-aws")
+	code, stdout, stderr := run(t, "apply", s.Dir, "--env", s.staging, "--kubeconfig", testenv.Kubeconfig(t, cfg), "--skip-aws")
 	if want := "Environment " + s.staging + " is being synced by ci-run-42 since "; code != ExitFailure || !strings.Contains(stderr, want) || stdout != "" {
 		t.Errorf("apply while the Lease is held: exit %d, want %q\nstdout:\n%s\nstderr:\n%s", code, want, stdout, stderr)
 	}
