@@ -56,6 +56,8 @@ type RateLimit struct {
 type RedisSpec struct {
 	Address        string        `json:"address" required:"true" doc:"host:port of the Redis server, e.g. redis.ai-gateway.svc.cluster.local:6379."`
 	PasswordSecret *SecretKeyRef `json:"passwordSecret,omitempty" doc:"Key of an existing Secret in the Gateway's namespace holding the Redis password, mounted as a file."`
+	Username       string        `json:"username,omitempty" doc:"ACL user to authenticate as (Redis 6+ ACLs, ElastiCache RBAC); needs passwordSecret. Default: the default user."`
+	TLS            bool          `json:"tls,omitempty" doc:"Connect over TLS, checking the server's certificate and host name against the image's CA certificates (ElastiCache with in-transit encryption; ElastiCache Serverless requires it)."`
 }
 
 // Route sends requests for one model name to a backend.

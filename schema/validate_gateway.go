@@ -184,6 +184,9 @@ func validateRedis(src *Source, p string, r RedisSpec, errs *ErrorList) {
 	if r.Address != "" && !isHostPort(r.Address) {
 		errs.errAt(src, p+".address", "%q is not host:port (like redis.ai-gateway.svc.cluster.local:6379)", r.Address)
 	}
+	if r.Username != "" && r.PasswordSecret == nil {
+		errs.errAt(src, p+".username", "a Redis ACL user needs its password: set passwordSecret too")
+	}
 	if ref := r.PasswordSecret; ref != nil {
 		if ref.Name != "" {
 			for _, msg := range validation.IsDNS1123Subdomain(ref.Name) {

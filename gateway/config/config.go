@@ -133,6 +133,12 @@ type Redis struct {
 	Address string `json:"address"`
 	// PasswordFile is a mounted file holding the password, if any.
 	PasswordFile string `json:"passwordFile,omitempty"`
+	// Username is the ACL user the password is for (default: Redis's
+	// default user).
+	Username string `json:"username,omitempty"`
+	// TLS connects over TLS, verifying the server's certificate and host
+	// name against the system's CA certificates.
+	TLS bool `json:"tls,omitempty"`
 }
 
 // Limits bound the resources of requests.

@@ -50,6 +50,9 @@ func validate(d *decoder, c *Config) {
 		if _, _, err := net.SplitHostPort(r.Address); err != nil {
 			d.errAt("rateLimit.redis.address", "want host:port, got %q", r.Address)
 		}
+		if r.Username != "" && r.PasswordFile == "" {
+			d.errAt("rateLimit.redis.username", "a Redis ACL user needs a passwordFile")
+		}
 	}
 	if c.RateLimit.Replicas < 0 {
 		d.errAt("rateLimit.replicas", "must not be negative")

@@ -2,7 +2,10 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -21,8 +24,15 @@ type Redis struct {
 // RedisOptions configures NewRedis.
 type RedisOptions struct {
 	Address      string
+	Username     string        // ACL user; empty for Redis's default user
 	PasswordFile string        // read once at start; empty for none
 	Timeout      time.Duration // per command; default 250ms
+	// TLS connects over TLS (TLS 1.2 or later), verifying the server's
+	// certificate for the address's host against RootCAs.
+	TLS bool
+	// RootCAs are the CAs a TLS server's certificate must chain to; nil
+	// is the system's (the image's CA certificates).
+	RootCAs *x509.CertPool
 }
 
 // NewRedis connects to the Redis at opts.Address.
@@ -39,11 +49,19 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	if timeout == 0 {
 		timeout = 250 * time.Millisecond
 	}
-	rdb := redis.NewClient(&redis.Options{
-		Addr: opts.Address, Password: password,
+	ro := &redis.Options{
+		Addr: opts.Address, Username: opts.Username, Password: password,
 		DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
 		DisableIdentity: true,
-	})
+	}
+	if opts.TLS {
+		host, _, err := net.SplitHostPort(opts.Address)
+		if err != nil {
+			return nil, fmt.Errorf("redis address %q: %w", opts.Address, err)
+		}
+		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host, RootCAs: opts.RootCAs}
+	}
+	rdb := redis.NewClient(ro)
 	return &Redis{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}, nil
 }
 
