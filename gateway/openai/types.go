@@ -158,7 +158,7 @@ type PromptTokensDetails struct {
 // EmbeddingRequest is the body of POST /v1/embeddings.
 type EmbeddingRequest struct {
 	Model          string       `json:"model"`
-	Input          StringOrList `json:"input"`
+	Input          EmbeddingInput `json:"input"`
 	Dimensions     *int         `json:"dimensions,omitempty"`
 	EncodingFormat string       `json:"encoding_format,omitempty"`
 	User           string       `json:"user,omitempty"`

@@ -111,6 +111,11 @@ func (s *StringOrList) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '[':
 		var v []string
 		if err := json.Unmarshal(b, &v); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				// unwrapped, so that the outer decoder names the field
+				return &json.UnmarshalTypeError{Value: te.Value, Type: te.Type, Offset: te.Offset}
+			}
 			return fmt.Errorf("want a string or an array of strings: %w", err)
 		}
 		if v == nil {
@@ -202,4 +207,25 @@ func plain[T string | []byte](b T, html bool) bool {
 		}
 	}
 	return true
+}
+
+// EmbeddingInput is the input of an embeddings request: a string or an
+// array of strings. Arrays of token ids are refused with a message that
+// says so: they are ids of OpenAI's tokenizers (LangChain's
+// OpenAIEmbeddings sends them unless check_embedding_ctx_length=False),
+// which mean nothing to a route's model.
+type EmbeddingInput struct{ StringOrList }
+
+// errTokenInput is the error of a token-array input.
+var errTokenInput = errors.New("input: arrays of token ids are not supported, send the text " +
+	"(LangChain: OpenAIEmbeddings(check_embedding_ctx_length=False))")
+
+// UnmarshalJSON decodes a string or an array of strings.
+func (in *EmbeddingInput) UnmarshalJSON(b []byte) error {
+	if rest, ok := bytes.CutPrefix(bytes.TrimSpace(b), []byte("[")); ok {
+		if rest = bytes.TrimSpace(rest); len(rest) > 0 && (rest[0] == '[' || rest[0] == '-' || rest[0] >= '0' && rest[0] <= '9') {
+			return errTokenInput
+		}
+	}
+	return in.StringOrList.UnmarshalJSON(b)
 }

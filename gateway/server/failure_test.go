@@ -141,6 +141,40 @@ func TestBodyTooLarge(t *testing.T) {
 	}
 }
 
+// TestMalformedBodiesNameTheField: a body of the wrong shape is a 400 that
+// says which field is wrong, and never reaches the upstream; token arrays
+// as embeddings input say what to send instead.
+func TestMalformedBodiesNameTheField(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, path, body, want string
+	}{
+		{"stop of numbers", "/v1/chat/completions", `{"model":"llama","messages":[{"role":"user","content":"hi"}],"stop":[1]}`, "field stop: wrong type number"},
+		{"messages not an array", "/v1/chat/completions", `{"model":"llama","messages":"hi"}`, "field messages: wrong type string"},
+		{"embeddings of token ids", "/v1/embeddings", `{"model":"embed","input":[1234,5678]}`, "input: arrays of token ids are not supported, send the text"},
+		{"embeddings of token id arrays", "/v1/embeddings", `{"model":"embed","input":[[1234],[5678]]}`, "input: arrays of token ids are not supported"},
+		{"embeddings of mixed strings", "/v1/embeddings", `{"model":"embed","input":["a",2]}`, "field input: wrong type number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", e.gw.URL+tt.path, strings.NewReader(tt.body))
+			req.Header.Set("Authorization", "Bearer "+keyA)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tt.want) {
+				t.Errorf("%d %s, want 400 saying %q", resp.StatusCode, b, tt.want)
+			}
+		})
+	}
+	if n := len(e.up.Requests()); n != 0 {
+		t.Errorf("%d malformed requests reached the upstream", n)
+	}
+}
+
 // TestSlowHeaders checks that a client that never finishes its headers is
 // disconnected after limits.headerReadTimeout.
 func TestSlowHeaders(t *testing.T) {

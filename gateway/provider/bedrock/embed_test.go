@@ -52,7 +52,7 @@ func TestEmbeddingsManyInputs(t *testing.T) {
 	fake := newFake(t, awsfake.Options{})
 	p := newProvider(t, fake, "amazon.titan-embed-text-v2:0", func(o *bedrock.Options) { o.EmbedConcurrency = 3 })
 	texts := []string{"a", "b b", "c c c", "d", "e e", "f f f", "g", "h h", "i i i"}
-	resp, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "emb", Input: openai.StringOrList{Values: texts}})
+	resp, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "emb", Input: openai.EmbeddingInput{StringOrList: openai.StringOrList{Values: texts}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestEmbeddingsConcurrencyBound(t *testing.T) {
 		texts := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}
 		done := make(chan error, 1)
 		go func() {
-			_, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "e", Input: openai.StringOrList{Values: texts}})
+			_, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "e", Input: openai.EmbeddingInput{StringOrList: openai.StringOrList{Values: texts}}})
 			done <- err
 		}()
 		synctest.Wait()

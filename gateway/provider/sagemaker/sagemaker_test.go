@@ -266,7 +266,7 @@ func TestUpstreamErrors(t *testing.T) {
 func TestEmbeddings(t *testing.T) {
 	fake, p := setup(t, awsfake.Options{})
 	resp, err := p.Embeddings(context.Background(), &openai.EmbeddingRequest{Model: "emb-route",
-		Input: openai.StringOrList{Values: []string{"one two", "three"}}})
+		Input: openai.EmbeddingInput{StringOrList: openai.StringOrList{Values: []string{"one two", "three"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
