@@ -157,11 +157,11 @@ type PromptTokensDetails struct {
 
 // EmbeddingRequest is the body of POST /v1/embeddings.
 type EmbeddingRequest struct {
-	Model          string       `json:"model"`
+	Model          string         `json:"model"`
 	Input          EmbeddingInput `json:"input"`
-	Dimensions     *int         `json:"dimensions,omitempty"`
-	EncodingFormat string       `json:"encoding_format,omitempty"`
-	User           string       `json:"user,omitempty"`
+	Dimensions     *int           `json:"dimensions,omitempty"`
+	EncodingFormat string         `json:"encoding_format,omitempty"`
+	User           string         `json:"user,omitempty"`
 }
 
 // EmbeddingResponse is the body answering POST /v1/embeddings.
