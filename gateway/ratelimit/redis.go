@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -25,7 +26,7 @@ type Redis struct {
 type RedisOptions struct {
 	Address      string
 	Username     string        // ACL user; empty for Redis's default user
-	PasswordFile string        // read once at start; empty for none
+	PasswordFile string        // read at start and for each new connection; empty for none
 	Timeout      time.Duration // per command; default 250ms
 	// TLS connects over TLS (TLS 1.2 or later), verifying the server's
 	// certificate for the address's host against RootCAs.
@@ -35,24 +36,28 @@ type RedisOptions struct {
 	RootCAs *x509.CertPool
 }
 
-// NewRedis connects to the Redis at opts.Address.
+// NewRedis connects to the Redis at opts.Address. The password file is
+// read now (a missing one is an error) and again for every new connection,
+// so a rotated Secret reaches new connections without a restart.
 func NewRedis(opts RedisOptions) (*Redis, error) {
-	var password string
+	var creds *passwordFile
 	if opts.PasswordFile != "" {
-		b, err := os.ReadFile(opts.PasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading redis password: %w", err)
+		creds = &passwordFile{user: opts.Username, path: opts.PasswordFile}
+		if _, _, err := creds.credentials(context.Background()); err != nil {
+			return nil, err
 		}
-		password = strings.TrimSpace(string(b))
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = 250 * time.Millisecond
 	}
 	ro := &redis.Options{
-		Addr: opts.Address, Username: opts.Username, Password: password,
+		Addr: opts.Address, Username: opts.Username,
 		DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
 		DisableIdentity: true,
+	}
+	if creds != nil {
+		ro.CredentialsProviderContext = creds.credentials
 	}
 	if opts.TLS {
 		host, _, err := net.SplitHostPort(opts.Address)
@@ -63,6 +68,28 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	}
 	rdb := redis.NewClient(ro)
 	return &Redis{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}, nil
+}
+
+// passwordFile is a mounted password, read for each new connection. When
+// a read fails (the kubelet swapping the files), the last password read is
+// used.
+type passwordFile struct {
+	user, path string
+	mu         sync.Mutex
+	last       string
+}
+
+func (p *passwordFile) credentials(context.Context) (string, string, error) {
+	b, err := os.ReadFile(p.path)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case err == nil:
+		p.last = strings.TrimSpace(string(b))
+	case p.last == "":
+		return "", "", fmt.Errorf("reading redis password: %w", err)
+	}
+	return p.user, p.last, nil
 }
 
 // Ping checks that Redis answers.

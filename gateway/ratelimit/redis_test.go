@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gitplane/gitplane/gateway/config"
 	"github.com/gitplane/gitplane/gateway/internal/redistest"
 )
@@ -68,5 +70,73 @@ func TestRedisTLSAndACLUser(t *testing.T) {
 func TestNewRedisTLSNeedsHostPort(t *testing.T) {
 	if _, err := NewRedis(RedisOptions{Address: "redis-without-port", TLS: true}); err == nil {
 		t.Error("NewRedis accepted a TLS address without a port")
+	}
+}
+
+// TestRedisPasswordRotation: the password file is read again for every new
+// connection. After the ACL user's password is changed, its connections
+// killed and the mounted file swapped (as the kubelet does), the store
+// reconnects with the new password, no restart needed.
+func TestRedisPasswordRotation(t *testing.T) {
+	srv := redistest.StartWith(t, redistest.Options{Users: map[string]string{"gateway": "old-pass"}})
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "password")
+	swap := func(password string) { // write aside, then rename over: atomic like the kubelet's swap
+		tmp := filepath.Join(dir, ".tmp")
+		if err := os.WriteFile(tmp, []byte(password), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swap("old-pass")
+	r, err := NewRedis(RedisOptions{Address: srv.Addr, Username: "gateway", PasswordFile: file, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr, DisableIdentity: true})
+	defer admin.Close()
+	if err := admin.Do(ctx, "ACL", "SETUSER", "gateway", "resetpass", ">new-pass").Err(); err != nil {
+		t.Fatal(err)
+	}
+	swap("new-pass")
+	if err := admin.Do(ctx, "CLIENT", "KILL", "USER", "gateway").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var pingErr error
+	for range 3 { // the first command may meet the killed connection
+		if pingErr = r.Ping(ctx); pingErr == nil {
+			break
+		}
+	}
+	if pingErr != nil {
+		t.Fatalf("after the rotation: %v", pingErr)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "CLIENT", "KILL", "USER", "gateway").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if pingErr = r.Ping(ctx); pingErr == nil {
+			break
+		}
+	}
+	if pingErr != nil {
+		t.Errorf("with the file gone for a moment, the last password read should still be used: %v", pingErr)
+	}
+}
+
+func TestNewRedisMissingPasswordFile(t *testing.T) {
+	_, err := NewRedis(RedisOptions{Address: "127.0.0.1:6379", PasswordFile: filepath.Join(t.TempDir(), "none")})
+	if err == nil || !strings.Contains(err.Error(), "reading redis password") {
+		t.Errorf("err = %v, want a failed read of the password", err)
 	}
 }
