@@ -1,6 +1,9 @@
 package usage
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // Bedrock on-demand list prices, USD per million tokens, us-east-1.
 //
@@ -93,5 +96,7 @@ func (p Price) Cost(input, output, cacheRead, cacheWrite int) float64 {
 		c += float64(cacheWrite) * p.CacheWrite
 	}
 	c += float64(max(0, plain))*p.Input + float64(output)*p.Output
-	return c / 1e6
+	// whole pico-dollars: no float noise (3.6000000000000007e-06) in the
+	// access log
+	return math.Round(c*1e6) / 1e12
 }

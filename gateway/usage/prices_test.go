@@ -2,6 +2,7 @@ package usage
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -39,5 +40,9 @@ func TestCost(t *testing.T) {
 	// A model without cache prices charges cached tokens as input.
 	if got := (Price{Input: 1}).Cost(1000, 0, 500, 0); math.Abs(got-0.001) > 1e-12 {
 		t.Errorf("cost without cache prices %v, want 0.001", got)
+	}
+	// Small requests print as their decimal value, without float noise.
+	if got := strconv.FormatFloat((Price{Input: 0.2, Output: 0.6}).Cost(12, 2, 0, 0), 'g', -1, 64); got != "3.6e-06" {
+		t.Errorf("cost of 12 + 2 tokens prints as %s, want 3.6e-06", got)
 	}
 }
