@@ -124,16 +124,9 @@ func TestBodyTooLarge(t *testing.T) {
 		if chunked {
 			body = io.MultiReader(body) // unknown length: Transfer-Encoding chunked
 		}
-		req, _ := http.NewRequest("POST", e.gw.URL+"/v1/chat/completions", body)
-		req.Header.Set("Authorization", "Bearer "+keyA)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "request_too_large") {
-			t.Errorf("chunked=%v: %d %s", chunked, resp.StatusCode, b)
+		status, b := e.post(t, "/v1/chat/completions", body)
+		if status != http.StatusRequestEntityTooLarge || !strings.Contains(b, "request_too_large") {
+			t.Errorf("chunked=%v: %d %s", chunked, status, b)
 		}
 	}
 	if n := len(e.up.Requests()); n != 0 {
@@ -157,22 +150,33 @@ func TestMalformedBodiesNameTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, _ := http.NewRequest("POST", e.gw.URL+tt.path, strings.NewReader(tt.body))
-			req.Header.Set("Authorization", "Bearer "+keyA)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), tt.want) {
-				t.Errorf("%d %s, want 400 saying %q", resp.StatusCode, b, tt.want)
+			status, b := e.post(t, tt.path, strings.NewReader(tt.body))
+			if status != http.StatusBadRequest || !strings.Contains(b, tt.want) {
+				t.Errorf("%d %s, want 400 saying %q", status, b, tt.want)
 			}
 		})
 	}
 	if n := len(e.up.Requests()); n != 0 {
 		t.Errorf("%d malformed requests reached the upstream", n)
 	}
+}
+
+// post sends body to path as team-a with a plain HTTP client (no SDK
+// checks in the way) and returns the status and body of the answer.
+func (e *env) post(t *testing.T, path string, body io.Reader) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", e.gw.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+keyA)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // TestSlowHeaders checks that a client that never finishes its headers is
