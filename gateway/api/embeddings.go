@@ -24,6 +24,12 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 		q.fail(openai.InvalidRequest("input", "input must be a string or a non-empty array of strings"))
 		return
 	}
+	for i, v := range req.Input.Values {
+		if v == "" { // "" or null
+			q.fail(openai.InvalidRequest("input", "input["+strconv.Itoa(i)+"] is empty or null: every input must be a non-empty string"))
+			return
+		}
+	}
 	switch req.EncodingFormat {
 	case "", openai.EncodingFloat, openai.EncodingBase64:
 	default:

@@ -80,9 +80,9 @@ type passwordFile struct {
 }
 
 func (p *passwordFile) credentials(context.Context) (string, string, error) {
-	b, err := os.ReadFile(p.path)
-	p.mu.Lock()
+	p.mu.Lock() // one read at a time, so an older read never overwrites last
 	defer p.mu.Unlock()
+	b, err := os.ReadFile(p.path)
 	switch {
 	case err == nil:
 		p.last = strings.TrimSpace(string(b))

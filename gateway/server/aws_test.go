@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/gitplane/gitplane/gateway/config"
 	"github.com/gitplane/gitplane/gateway/internal/gatewaytest"
 	"github.com/gitplane/gitplane/gateway/internal/keystest"
+	gwopenai "github.com/gitplane/gitplane/gateway/openai"
 	"github.com/gitplane/gitplane/gateway/provider/awsfake"
 	"github.com/gitplane/gitplane/gateway/server"
 )
@@ -108,5 +110,47 @@ func TestReadyNeedsAWSCredentials(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("readyz %d, want 503", resp.StatusCode)
+	}
+}
+
+// TestBedrockEmbeddingsBase64: Titan answers floats; a caller asking for
+// encoding_format base64 (the Python and Node SDKs' default) gets the same
+// vector as little-endian float32s in base64, and one asking for nothing
+// gets floats.
+func TestBedrockEmbeddingsBase64(t *testing.T) {
+	br := awsfake.NewBedrock(awsfake.Options{})
+	t.Cleanup(br.Close)
+	keys := keystest.New(t)
+	keys.Write(map[string]string{"team-a": keyA})
+	cfg := &config.Config{
+		KeysDir: keys.Path, Region: "us-east-1",
+		Routes:   []config.Route{{Name: "titan", Bedrock: &config.BedrockRoute{ModelID: "amazon.titan-embed-text-v2:0", Endpoint: br.URL()}}},
+		Defaults: config.Policy{AllRoutes: true},
+	}
+	gw := gatewaytest.Start(t, cfg, gatewaytest.Options{Backends: server.Backends{Credentials: awsfake.DefaultCredential.Provider()}})
+	c := gatewaytest.Client(gw.URL, keyA)
+	const text = "hello there world"
+	want := awsfake.Embedding(text, 256)
+	for _, format := range []openai.EmbeddingNewParamsEncodingFormat{"", openai.EmbeddingNewParamsEncodingFormatBase64} {
+		resp, err := c.Embeddings.New(context.Background(), openai.EmbeddingNewParams{
+			Model: "titan", Input: openai.EmbeddingNewParamsInputUnion{OfString: openai.String(text)},
+			Dimensions: openai.Int(256), EncodingFormat: format,
+		})
+		if err != nil {
+			t.Fatalf("format %q: %v", format, err)
+		}
+		raw := resp.Data[0].JSON.Embedding.Raw()
+		var got gwopenai.Vector
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Fatalf("format %q: %v", format, err)
+		}
+		if got.Base64 != (format == openai.EmbeddingNewParamsEncodingFormatBase64) || len(got.Values) != len(want) {
+			t.Fatalf("format %q: base64 %v, %d values; want base64 %v, %d values", format, got.Base64, len(got.Values), !got.Base64, len(want))
+		}
+		for i := range want {
+			if w := want[i]; got.Base64 && got.Values[i] != float64(float32(w)) || !got.Base64 && got.Values[i] != w {
+				t.Fatalf("format %q: value %d is %v, want %v", format, i, got.Values[i], w)
+			}
+		}
 	}
 }

@@ -146,6 +146,8 @@ func TestMalformedBodiesNameTheField(t *testing.T) {
 		{"messages not an array", "/v1/chat/completions", `{"model":"llama","messages":"hi"}`, "field messages: wrong type string"},
 		{"embeddings of token ids", "/v1/embeddings", `{"model":"embed","input":[1234,5678]}`, "input: arrays of token ids are not supported, send the text"},
 		{"embeddings of token id arrays", "/v1/embeddings", `{"model":"embed","input":[[1234],[5678]]}`, "input: arrays of token ids are not supported"},
+		{"embeddings of an empty string", "/v1/embeddings", `{"model":"embed","input":""}`, "input[0] is empty or null"},
+		{"embeddings with a null", "/v1/embeddings", `{"model":"embed","input":["a",null]}`, "input[1] is empty or null"},
 		{"embeddings of mixed strings", "/v1/embeddings", `{"model":"embed","input":["a",2]}`, "field input: wrong type number"},
 	}
 	for _, tt := range tests {
