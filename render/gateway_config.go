@@ -79,7 +79,7 @@ func runtimeConfig(in gatewayInput) (*config.Config, []egressHost) {
 		cfg.Callers = append(cfg.Callers, config.Caller{Name: c.Name, Routes: c.Routes, RateLimit: callerLimits(c.RateLimit)})
 	}
 	if rl := s.RateLimit; rl != nil && rl.Redis != nil {
-		cfg.RateLimit.Redis = &config.Redis{Address: rl.Redis.Address, Username: rl.Redis.Username, TLS: rl.Redis.TLS}
+		cfg.RateLimit.Redis = &config.Redis{Address: rl.Redis.Address, Username: rl.Redis.Username, TLS: rl.Redis.TLS, Cluster: rl.Redis.Cluster}
 		if p := rl.Redis.PasswordSecret; p != nil {
 			cfg.RateLimit.Redis.PasswordFile = path.Join(gatewayRedisDir, p.Key)
 		}

@@ -249,7 +249,7 @@ func renderGateway(t *testing.T, r *render.Renderer, fsys fstest.MapFS, ns strin
 func TestGatewayRender(t *testing.T) {
 	const ns = "gw-render"
 	// ElastiCache with in-transit encryption and an RBAC user.
-	external := "redis: {address: \"my-redis.abc123.0001.euw1.cache.amazonaws.com:6380\", passwordSecret: {name: redis-auth, key: token}, username: gateway, tls: true}"
+	external := "redis: {address: \"my-redis.abc123.0001.euw1.cache.amazonaws.com:6380\", passwordSecret: {name: redis-auth, key: token}, username: gateway, tls: true, cluster: true}"
 	tests := []struct {
 		name, modelArgs, image, redis string
 		wantImage, wantServed         string
@@ -297,8 +297,8 @@ func TestGatewayRender(t *testing.T) {
 				t.Errorf("redis = %+v, want none", r)
 			case tt.wantRedis != "" && (r == nil || r.Address != tt.wantRedis || r.PasswordFile != tt.wantPasswordFile):
 				t.Errorf("redis = %+v, want %s with password file %q", r, tt.wantRedis, tt.wantPasswordFile)
-			case tt.wantPasswordFile != "" && (r.Username != "gateway" || !r.TLS):
-				t.Errorf("redis = %+v, want user gateway over TLS", r)
+			case tt.wantPasswordFile != "" && (r.Username != "gateway" || !r.TLS || !r.Cluster):
+				t.Errorf("redis = %+v, want user gateway over TLS to a cluster", r)
 			case tt.wantPasswordFile != "":
 				if _, err := os.Stat(at(tt.wantPasswordFile)); err != nil {
 					t.Errorf("the Redis password is not mounted at %s: %v", tt.wantPasswordFile, err)

@@ -58,6 +58,7 @@ type RedisSpec struct {
 	PasswordSecret *SecretKeyRef `json:"passwordSecret,omitempty" doc:"Key of an existing Secret in the Gateway's namespace holding the Redis password, mounted as a file."`
 	Username       string        `json:"username,omitempty" doc:"ACL user to authenticate as (Redis 6+ ACLs, ElastiCache RBAC); needs passwordSecret. Default: the default user."`
 	TLS            bool          `json:"tls,omitempty" doc:"Connect over TLS, checking the server's certificate and host name against the image's CA certificates (ElastiCache with in-transit encryption; ElastiCache Serverless requires it)."`
+	Cluster        bool          `json:"cluster,omitempty" doc:"address is a Redis Cluster's configuration endpoint (ElastiCache cluster mode enabled): each key goes to the node holding its slot. Without it a cluster's other shards answer MOVED and their callers' limits fail open."`
 }
 
 // Route sends requests for one model name to a backend.

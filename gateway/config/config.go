@@ -139,6 +139,8 @@ type Redis struct {
 	// TLS connects over TLS, verifying the server's certificate and host
 	// name against the system's CA certificates.
 	TLS bool `json:"tls,omitempty"`
+	// Cluster says Address is a Redis Cluster's configuration endpoint.
+	Cluster bool `json:"cluster,omitempty"`
 }
 
 // Limits bound the resources of requests.

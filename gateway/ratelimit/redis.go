@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -18,7 +17,7 @@ import (
 // Redis is a Store in Redis shared by every replica: redis_rate's GCRA for
 // admission, and a script with the same arithmetic for settling.
 type Redis struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	rl  *redis_rate.Limiter
 }
 
@@ -34,6 +33,10 @@ type RedisOptions struct {
 	// RootCAs are the CAs a TLS server's certificate must chain to; nil
 	// is the system's (the image's CA certificates).
 	RootCAs *x509.CertPool
+	// Cluster treats Address as a Redis Cluster's configuration endpoint:
+	// commands go to the node holding each key's slot, following MOVED and
+	// ASK (ElastiCache cluster mode enabled).
+	Cluster bool
 }
 
 // NewRedis connects to the Redis at opts.Address. The password file is
@@ -51,22 +54,30 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	if timeout == 0 {
 		timeout = 250 * time.Millisecond
 	}
-	ro := &redis.Options{
-		Addr: opts.Address, Username: opts.Username,
-		DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
-		DisableIdentity: true,
-	}
-	if creds != nil {
-		ro.CredentialsProviderContext = creds.credentials
-	}
+	var tlsConfig *tls.Config
 	if opts.TLS {
-		host, _, err := net.SplitHostPort(opts.Address)
-		if err != nil {
-			return nil, fmt.Errorf("redis address %q: %w", opts.Address, err)
-		}
-		ro.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host, RootCAs: opts.RootCAs}
+		// The server name is each node's host (tls.Dial takes it from the
+		// address): in a cluster, the address of the node it dials.
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs}
 	}
-	rdb := redis.NewClient(ro)
+	var credentials func(context.Context) (string, string, error)
+	if creds != nil {
+		credentials = creds.credentials
+	}
+	var rdb redis.UniversalClient
+	if opts.Cluster {
+		rdb = redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: []string{opts.Address}, Username: opts.Username, CredentialsProviderContext: credentials,
+			DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
+			TLSConfig: tlsConfig, DisableIdentity: true,
+		})
+	} else {
+		rdb = redis.NewClient(&redis.Options{
+			Addr: opts.Address, Username: opts.Username, CredentialsProviderContext: credentials,
+			DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
+			TLSConfig: tlsConfig, DisableIdentity: true,
+		})
+	}
 	return &Redis{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}, nil
 }
 

@@ -2,8 +2,10 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,12 +66,6 @@ func TestRedisTLSAndACLUser(t *testing.T) {
 				t.Errorf("Ping: err = %v, want it to mention %q", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestNewRedisTLSNeedsHostPort(t *testing.T) {
-	if _, err := NewRedis(RedisOptions{Address: "redis-without-port", TLS: true}); err == nil {
-		t.Error("NewRedis accepted a TLS address without a port")
 	}
 }
 
@@ -139,4 +135,63 @@ func TestNewRedisMissingPasswordFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "reading redis password") {
 		t.Errorf("err = %v, want a failed read of the password", err)
 	}
+}
+
+// TestRedisCluster runs the limits on a real 3-primary Redis Cluster, over
+// TCP and over TLS with an ACL user (ElastiCache cluster mode enabled):
+// every caller's key, whichever node holds its slot, is limited, with no
+// store error. The same cluster through a single-node client fails open on
+// the keys of the other nodes (MOVED), which is what Cluster is for.
+func TestRedisCluster(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tcp", true: "tls and acl user"}[secure], func(t *testing.T) {
+			opts := redistest.Options{Cluster: 3}
+			if secure {
+				opts.TLS, opts.Users = true, map[string]string{"gateway": "s3cret-pass"}
+			}
+			srv := redistest.StartWith(t, opts)
+			ro := RedisOptions{Address: srv.Addr, Cluster: true, Timeout: time.Second}
+			if secure {
+				pw := filepath.Join(t.TempDir(), "password")
+				if err := os.WriteFile(pw, []byte("s3cret-pass"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				ro.Username, ro.PasswordFile, ro.TLS, ro.RootCAs = "gateway", pw, true, srv.CAs
+			}
+			if errs := limitEachCaller(t, ro); errs != 0 {
+				t.Errorf("%d store errors on the cluster", errs)
+			}
+			ro.Cluster = false
+			if errs := limitEachCaller(t, ro); errs == 0 {
+				t.Error("a single-node client met no MOVED on a 3-node cluster: the test does not spread its keys")
+			}
+		})
+	}
+}
+
+// limitEachCaller admits 12 callers twice each at 1 request a minute and
+// returns the store errors; with none, it checks each got allowed, then
+// refused.
+func limitEachCaller(t *testing.T, ro RedisOptions) int {
+	t.Helper()
+	r, err := NewRedis(ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	if err := r.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	errs := 0
+	l := New(Options{Store: r, OnStoreError: func(error) { errs++ }})
+	prefix := fmt.Sprintf("team-%t-", ro.Cluster)
+	for i := range 12 {
+		p := l.Policy(prefix+strconv.Itoa(i), &config.RateLimit{RequestsPerMinute: 1, Burst: 1})
+		first, second := l.Admit(ctx, p, 1), l.Admit(ctx, p, 1)
+		if ro.Cluster && (!first.Allowed || second.Allowed) {
+			t.Errorf("caller %d: admissions %v, %v; want allowed, then refused", i, first.Allowed, second.Allowed)
+		}
+	}
+	return errs
 }

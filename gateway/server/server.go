@@ -98,7 +98,7 @@ func (s *Server) limiter(ctx context.Context) (*ratelimit.Limiter, error) {
 		s.log.Warn("rate limit store failed; request admitted", "err", err)
 	}
 	if r := s.cfg.RateLimit.Redis; r != nil {
-		store, err := ratelimit.NewRedis(ratelimit.RedisOptions{Address: r.Address, Username: r.Username, PasswordFile: r.PasswordFile, TLS: r.TLS})
+		store, err := ratelimit.NewRedis(ratelimit.RedisOptions{Address: r.Address, Username: r.Username, PasswordFile: r.PasswordFile, TLS: r.TLS, Cluster: r.Cluster})
 		if err != nil {
 			return nil, err
 		}

@@ -27,13 +27,20 @@ type Options struct {
 	TLS bool
 	// Users are ACL users (name → password) allowed every command and key.
 	Users map[string]string
+	// Cluster, when above 0, starts a Redis Cluster of that many primaries
+	// sharing the 16384 slots; Server.Addr is the first's, as a
+	// configuration endpoint.
+	Cluster int
 }
 
-// Server is a running redis-server.
+// Server is a running redis-server, or a cluster of them.
 type Server struct {
 	Addr   string
+	Addrs  []string       // every node (Addr alone without Cluster)
 	CAFile string         // PEM of the CA of its certificate (TLS only)
 	CAs    *x509.CertPool // the same CA (TLS only)
+
+	busPorts []int // the cluster bus port of each node
 }
 
 // StartWith is Start with options.
@@ -46,24 +53,58 @@ func StartWith(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal("redis-server not found: install Debian's redis-server (apt-get install -y redis-server; make test does it)")
 	}
+	dir := t.TempDir()
+	srv := &Server{}
+	var tlsArgs []string
+	if opts.TLS {
+		cert, key := srv.makeCerts(t, dir)
+		// the CA checks the nodes' certificates on the cluster bus
+		tlsArgs = []string{"--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", srv.CAFile, "--tls-auth-clients", "no"}
+	}
+	for i := range max(1, opts.Cluster) {
+		port := freePort(t)
+		args := []string{"--bind", "127.0.0.1", "--dir", filepath.Join(dir, fmt.Sprint(i)),
+			"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
+		if opts.TLS {
+			args = append(append(args, "--port", "0", "--tls-port", fmt.Sprint(port)), tlsArgs...)
+		} else {
+			args = append(args, "--port", fmt.Sprint(port))
+		}
+		if opts.Cluster > 0 {
+			bus := freePort(t)
+			srv.busPorts = append(srv.busPorts, bus)
+			args = append(args, "--cluster-enabled", "yes", "--cluster-port", fmt.Sprint(bus))
+			if opts.TLS {
+				args = append(args, "--tls-cluster", "yes")
+			}
+		}
+		for name, password := range opts.Users {
+			args = append(args, "--user", name, "on", ">"+password, "~*", "&*", "+@all")
+		}
+		srv.Addrs = append(srv.Addrs, startNode(t, bin, filepath.Join(dir, fmt.Sprint(i)), port, args))
+	}
+	srv.Addr = srv.Addrs[0]
+	if opts.Cluster > 0 {
+		srv.formCluster(t)
+	}
+	return srv
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	dir := t.TempDir()
-	srv := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port)}
-	args := []string{"--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning"}
-	if opts.TLS {
-		cert, key := srv.makeCerts(t, dir)
-		args = append(args, "--port", "0", "--tls-port", fmt.Sprint(port), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-auth-clients", "no")
-	} else {
-		args = append(args, "--port", fmt.Sprint(port))
-	}
-	for name, password := range opts.Users {
-		args = append(args, "--user", name, "on", ">"+password, "~*", "&*", "+@all")
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startNode runs one redis-server in dir and waits for its port.
+func startNode(t testing.TB, bin, dir string, port int, args []string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
 	logPath := filepath.Join(dir, "redis.log")
@@ -77,16 +118,17 @@ func StartWith(t testing.TB, opts Options) *Server {
 		t.Fatalf("starting redis-server: %v", err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", srv.Addr, 100*time.Millisecond)
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return srv
+			return addr
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(logPath)
-			t.Fatalf("redis-server did not start on %s: %v\n%s", srv.Addr, err, log)
+			t.Fatalf("redis-server did not start on %s: %v\n%s", addr, err, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
