@@ -24,6 +24,10 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request) {
 		q.fail(openai.InvalidRequest("input", "input must be a string or a non-empty array of strings"))
 		return
 	}
+	if len(req.Input.Values) > openai.MaxEmbeddingInputs {
+		q.fail(openai.InvalidRequest("input", "input must have at most "+strconv.Itoa(openai.MaxEmbeddingInputs)+" items"))
+		return
+	}
 	for i, v := range req.Input.Values {
 		if v == "" { // "" or null
 			q.fail(openai.InvalidRequest("input", "input["+strconv.Itoa(i)+"] is empty or null: every input must be a non-empty string"))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // SSEWriter writes chat completion chunks as server-sent events and flushes
@@ -79,7 +80,40 @@ func (e *StreamError) Error() string { return "upstream stream error: " + e.Body
 
 type chunkOrError struct {
 	ChatCompletionChunk
-	Error *ErrorBody `json:"error"`
+	Error json.RawMessage `json:"error"`
+}
+
+// maxLine bounds one line of an upstream stream.
+const maxLine = 4 << 20
+
+// errorBody decodes an error event's error: OpenAI's object, whose code
+// vLLM sends as a number (the HTTP status), or a bare string.
+func errorBody(raw json.RawMessage) ErrorBody {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return ErrorBody{Message: s}
+	}
+	var b struct {
+		Message     string
+		Type        string
+		Param, Code json.RawMessage
+	}
+	_ = json.Unmarshal(raw, &b)
+	out := ErrorBody{Message: b.Message, Type: b.Type, Param: optionalString(b.Param), Code: optionalString(b.Code)}
+	if out.Message == "" {
+		out.Message = "the upstream reported an error"
+	}
+	return out
+}
+
+// optionalString is a JSON string or number as a string; nil for null or
+// nothing.
+func optionalString(raw json.RawMessage) *string {
+	s := strings.Trim(string(raw), `"`)
+	if s == "" || s == "null" {
+		return nil
+	}
+	return &s
 }
 
 // Next decodes the next chunk into c. It returns ErrDone after [DONE],
@@ -110,8 +144,8 @@ func (s *SSEReader) Next(c *ChatCompletionChunk) error {
 		if err := json.Unmarshal(data, &v); err != nil {
 			return fmt.Errorf("decoding stream event: %w", err)
 		}
-		if v.Error != nil {
-			return &StreamError{Body: *v.Error}
+		if len(v.Error) > 0 && !bytes.Equal(v.Error, nullJSON) {
+			return &StreamError{Body: errorBody(v.Error)}
 		}
 		*c = v.ChatCompletionChunk
 		return nil
@@ -125,6 +159,9 @@ func (s *SSEReader) readLong(first []byte) ([]byte, error) {
 		line = append(line, more...)
 		if !errors.Is(err, bufio.ErrBufferFull) {
 			return line, err
+		}
+		if len(line) > maxLine {
+			return nil, fmt.Errorf("a stream line is longer than %d bytes", maxLine)
 		}
 	}
 }

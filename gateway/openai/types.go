@@ -155,6 +155,10 @@ type PromptTokensDetails struct {
 	CachedTokens int `json:"cached_tokens"`
 }
 
+// MaxEmbeddingInputs is OpenAI's bound on the inputs of one embeddings
+// request.
+const MaxEmbeddingInputs = 2048
+
 // EmbeddingRequest is the body of POST /v1/embeddings.
 type EmbeddingRequest struct {
 	Model          string         `json:"model"`

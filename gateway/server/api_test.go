@@ -69,6 +69,9 @@ func TestChat(t *testing.T) {
 	if got := resp.Choices[0].Message.Content; got != "Hello world" {
 		t.Errorf("content %q", got)
 	}
+	if resp.Model != "llama" {
+		t.Errorf("model %q, want the route the caller named, not the server's model", resp.Model)
+	}
 	if resp.Usage.PromptTokens == 0 || resp.Usage.CompletionTokens != 2 {
 		t.Errorf("usage %+v", resp.Usage)
 	}
@@ -149,6 +152,9 @@ func TestStreamUsageOnlyWhenAsked(t *testing.T) {
 				if len(c.Choices) > 0 {
 					text.WriteString(c.Choices[0].Delta.Content)
 				}
+				if c.Model != "llama" {
+					t.Errorf("chunk model %q, want the route llama", c.Model)
+				}
 				if c.JSON.Usage.Valid() && c.Usage.TotalTokens > 0 {
 					sawUsage = true
 				}
@@ -184,7 +190,7 @@ func TestEmbeddingsAndModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(emb.Data) != 2 || emb.Data[1].Embedding[0] != 8 || emb.Usage.PromptTokens != 3 {
+	if len(emb.Data) != 2 || emb.Data[1].Embedding[0] != 8 || emb.Usage.PromptTokens != 3 || emb.Model != "embed" {
 		t.Errorf("embeddings %+v", emb)
 	}
 	// The Python and Node SDKs ask for base64 by default; the upstream

@@ -148,6 +148,7 @@ func TestMalformedBodiesNameTheField(t *testing.T) {
 		{"embeddings of token id arrays", "/v1/embeddings", `{"model":"embed","input":[[1234],[5678]]}`, "input: arrays of token ids are not supported"},
 		{"embeddings of an empty string", "/v1/embeddings", `{"model":"embed","input":""}`, "input[0] is empty or null"},
 		{"embeddings with a null", "/v1/embeddings", `{"model":"embed","input":["a",null]}`, "input[1] is empty or null"},
+		{"embeddings of too many inputs", "/v1/embeddings", `{"model":"embed","input":["a"` + strings.Repeat(`,"a"`, 2048) + `]}`, "input must have at most 2048 items"},
 		{"embeddings of mixed strings", "/v1/embeddings", `{"model":"embed","input":["a",2]}`, "field input: wrong type number"},
 	}
 	for _, tt := range tests {
@@ -313,6 +314,15 @@ func TestReadyAndDrain(t *testing.T) {
 	}
 	if get("/healthz") != 200 || get("/readyz") != 503 {
 		t.Error("want healthy and not ready while credentials do not resolve")
+	}
+	if r, err := http.Get(gw.URL + "/readyz"); err != nil { // the API port: anyone may ask
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != 503 || strings.Contains(string(body), "AWS") || !strings.Contains(gw.Logs(), "no AWS credentials") {
+			t.Errorf("API port /readyz: %d %q; want 503 without the reason, which goes to the log", r.StatusCode, body)
+		}
 	}
 	ready.Store(true)
 	if get("/readyz") != 200 {

@@ -11,7 +11,9 @@ import (
 // request allocates a few KiB that die with it; at Go's default of 100 the
 // small heap of a gateway is collected ten times a second under load, and
 // every collection delays the requests it overlaps by up to a millisecond
-// on one core. 400 makes collections a quarter as frequent.
+// on one core. 1000 makes them a tenth as frequent; a heap of 3–4 MB live
+// then grows to about 40 MB between collections (docs/gateway.md,
+// Performance), and GOMEMLIMIT bounds it in a container.
 const gcPercent = 1000
 
 // memoryShare is the part of the container's memory limit the heap may
@@ -19,7 +21,7 @@ const gcPercent = 1000
 // gcPercent never walks the gateway into its OOM kill.
 const memoryShare = 0.8
 
-// TuneRuntime sets the garbage collector for the request path: GOGC 400
+// TuneRuntime sets the garbage collector for the request path: GOGC 1000
 // and, in a container with a memory limit (cgroup v2 memory.max), a soft
 // memory limit of 80% of it. GOGC and GOMEMLIMIT in the environment win.
 // It returns what it set, for the log.

@@ -213,7 +213,8 @@ func (s *Server) stream(w http.ResponseWriter, req *openai.ChatCompletionRequest
 	} else {
 		for k, word := range ws {
 			if b.FailAfter > 0 && k == b.FailAfter {
-				_ = sse.Error(&openai.APIError{Type: "InternalServerError", Message: "stand-in failed mid-stream"})
+				// vLLM's error event: the HTTP status as a number in code
+				fmt.Fprint(w, `data: {"error":{"message":"stand-in failed mid-stream","type":"InternalServerError","param":null,"code":500}}`+"\n\n")
 				return
 			}
 			if b.CutAfter > 0 && k == b.CutAfter {

@@ -66,6 +66,7 @@ func (p *Provider) Chat(ctx context.Context, req *openai.ChatCompletionRequest) 
 	if err := decode(resp.Body, &out); err != nil {
 		return nil, err
 	}
+	out.Model = req.Model // the route the caller named, not the server's model
 	return &out, nil
 }
 
@@ -90,6 +91,7 @@ func (p *Provider) ChatStream(ctx context.Context, req *openai.ChatCompletionReq
 		case err != nil:
 			return streamError(ctx, err)
 		}
+		c.Model = req.Model
 		if err := sink.Chunk(&c); err != nil {
 			return err
 		}
@@ -109,6 +111,7 @@ func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest)
 	if err := decode(resp.Body, &out); err != nil {
 		return nil, err
 	}
+	out.Model = req.Model
 	return &out, nil
 }
 

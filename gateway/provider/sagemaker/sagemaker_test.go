@@ -179,6 +179,11 @@ func TestStreamScripted(t *testing.T) {
 			if s.text() != tc.text || fmt.Sprint(got) != fmt.Sprint(tc.usage) {
 				t.Errorf("text %q usage %v, want %q %v", s.text(), got, tc.text, tc.usage)
 			}
+			for i, c := range s.chunks { // the usage chunk made here too
+				if c.ID != "c" || c.Created != 1 {
+					t.Errorf("chunk %d: id %q created %d, want the stream's c, 1", i, c.ID, c.Created)
+				}
+			}
 		})
 	}
 }

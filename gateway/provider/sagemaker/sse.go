@@ -28,6 +28,10 @@ type sseReader struct {
 	// usageSent says a usage-only chunk went to the sink.
 	usage     *openai.Usage
 	usageSent bool
+	// id and created are the stream's, for a usage chunk made here (every
+	// chunk of a completion shares them).
+	id      string
+	created int64
 }
 
 // containerChunk is a streamed chunk, or an error the container sent
@@ -70,7 +74,7 @@ func (s *sseReader) run(events *awsapi.EventReader) error {
 	}
 	if s.usage != nil && !s.usageSent {
 		s.usageSent = true
-		return s.sink.Chunk(&openai.ChatCompletionChunk{Object: "chat.completion.chunk", Model: s.model,
+		return s.sink.Chunk(&openai.ChatCompletionChunk{ID: s.id, Object: "chat.completion.chunk", Created: s.created, Model: s.model,
 			Choices: []openai.ChunkChoice{}, Usage: s.usage})
 	}
 	return nil
@@ -143,6 +147,9 @@ func (s *sseReader) dispatch() error {
 	}
 	chunk := &c.ChatCompletionChunk
 	chunk.Model = s.model
+	if s.id == "" {
+		s.id, s.created = chunk.ID, chunk.Created
+	}
 	if len(chunk.Choices) > 0 && chunk.Usage != nil {
 		s.usage, chunk.Usage = chunk.Usage, nil
 	} else if chunk.Usage != nil {
