@@ -182,9 +182,11 @@ func (q *request) finish() {
 		q.rec.Status = http.StatusOK
 	}
 	if q.caller != nil && q.adm.Allowed {
-		// A failure before any upstream produced anything used no tokens;
-		// otherwise unknown usage keeps the reservation.
-		used, known := 0, q.rec.Usage != nil || (q.rec.Status >= 400 && !q.produced)
+		// A failure before any upstream produced anything used no tokens,
+		// unless the upstream ran out of time (it may have generated and
+		// billed them); otherwise unknown usage keeps the reservation.
+		used, known := 0, q.rec.Usage != nil || (q.rec.Status >= 400 && !q.produced && q.rec.Error != provider.Timeout.String())
+		q.rec.UsageUnknown = !known
 		if q.rec.Usage != nil {
 			used = q.rec.Usage.PromptTokens + q.rec.Usage.CompletionTokens
 		}

@@ -73,6 +73,10 @@ type Error struct {
 	Message    string        // safe to show the client (no credentials, no prompt text)
 	RetryAfter time.Duration // upstream's Retry-After, if any
 	Err        error         // underlying error, for logs; never shown to the client
+	// Usage is what the upstream used before the failure, when it said so
+	// (the inputs of an embeddings batch answered before one failed); it
+	// is charged although the request failed.
+	Usage *openai.Usage
 }
 
 // Error returns the kind, code and message.

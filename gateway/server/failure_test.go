@@ -227,6 +227,24 @@ func TestClientGoneMidStream(t *testing.T) {
 
 // TestUnknownUsage: an upstream stream that breaks off before usage is
 // recorded as unknown, not as 0 tokens.
+// TestTimeoutUsageUnknown: an upstream that ran out of time may have
+// generated (and billed) tokens: its usage is unknown, not 0.
+func TestTimeoutUsageUnknown(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.Routes[0].Timeout = config.Duration(50 * time.Millisecond) })
+	e.up.Set(vllmtest.Behaviour{Delay: 300 * time.Millisecond})
+	_, err := e.client(keyA).Chat.Completions.New(context.Background(), chatParams("llama"))
+	if apiErr := (*openai.Error)(nil); !errors.As(err, &apiErr) || apiErr.StatusCode != 504 {
+		t.Fatalf("err %v, want a 504", err)
+	}
+	e.gw.WaitRecorded(t, 1)
+	if got := gatewaytest.Metric(e.gw.Metrics(t), `gitplane_gateway_usage_unknown_total{caller="team-a",route="llama"}`); got != 1 {
+		t.Errorf("usage_unknown_total = %v, want 1", got)
+	}
+	if logs := e.gw.Logs(); !strings.Contains(logs, `"usage":"unknown"`) {
+		t.Errorf("access log does not say usage is unknown:\n%s", logs)
+	}
+}
+
 func TestUnknownUsage(t *testing.T) {
 	e := newEnv(t)
 	e.up.Set(vllmtest.Behaviour{Words: []string{"a", "b", "c"}, CutAfter: 2})

@@ -38,7 +38,10 @@ type Record struct {
 	Status        int
 	Error         string // provider error kind, or a gateway error code
 	// Usage is nil when the upstream never reported it (unknown, not 0).
-	Usage           *openai.Usage
+	Usage *openai.Usage
+	// UsageUnknown says the request may have used tokens nobody reported
+	// (a nil Usage after a failure before any upstream work is 0).
+	UsageUnknown    bool
 	Attempts        int // routes tried
 	ClientGone      bool
 	Start           time.Time
@@ -161,7 +164,7 @@ func (r *Recorder) Records() uint64 { return r.records.Load() }
 func (r *Recorder) countTokens(caller, route string, rec *Record) {
 	u := rec.Usage
 	if u == nil {
-		if rec.Status < 400 || rec.ClientGone {
+		if rec.UsageUnknown {
 			r.unknownUsage.WithLabelValues(caller, route).Inc()
 		}
 		return
@@ -217,7 +220,7 @@ func (r *Recorder) logLine(rec *Record) {
 		if rec.CostUSD > 0 {
 			attrs = append(attrs, slog.Float64("cost_usd", rec.CostUSD))
 		}
-	} else if rec.Route != "" && rec.Operation != "models" {
+	} else if rec.UsageUnknown {
 		attrs = append(attrs, slog.String("usage", "unknown"))
 	}
 	attrs = append(attrs, slog.Float64("latency_ms", ms(rec.Latency)))

@@ -27,6 +27,8 @@ type Behaviour struct {
 	Words []string
 	// Cadence is the pause before each stream chunk after the first.
 	Cadence time.Duration
+	// Delay is the pause before a non-streamed answer.
+	Delay time.Duration
 	// FailAfter, when > 0, sends an error event after that many content chunks.
 	FailAfter int
 	// CutAfter, when > 0, closes the stream after that many content chunks,
@@ -168,6 +170,9 @@ func words(b Behaviour) []string {
 }
 
 func (s *Server) complete(w http.ResponseWriter, req *openai.ChatCompletionRequest, b Behaviour) {
+	if b.Delay > 0 {
+		time.Sleep(b.Delay)
+	}
 	ws := words(b)
 	msg := openai.Message{Role: "assistant", Content: openai.TextContent(strings.Join(ws, ""))}
 	finish := "stop"

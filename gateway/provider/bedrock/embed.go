@@ -2,10 +2,12 @@ package bedrock
 
 import (
 	"context"
+	"errors"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gitplane/gitplane/gateway/openai"
+	"github.com/gitplane/gitplane/gateway/provider"
 	"github.com/gitplane/gitplane/gateway/provider/awsapi"
 )
 
@@ -51,12 +53,19 @@ func (p *Provider) Embeddings(ctx context.Context, req *openai.EmbeddingRequest)
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
+	err := g.Wait()
 	total := 0
-	for _, n := range tokens {
+	for _, n := range tokens { // of the calls that answered
 		total += n
+	}
+	if err != nil {
+		var pe *provider.Error
+		if total > 0 && errors.As(err, &pe) { // AWS bills the calls that answered
+			used := *pe
+			used.Usage = &openai.Usage{PromptTokens: total, TotalTokens: total}
+			return nil, &used
+		}
+		return nil, err
 	}
 	return &openai.EmbeddingResponse{Object: "list", Data: data, Model: req.Model,
 		Usage: &openai.Usage{PromptTokens: total, TotalTokens: total}}, nil

@@ -141,3 +141,24 @@ func TestEmbeddingsError(t *testing.T) {
 		t.Fatalf("empty input: got %v, want BadRequest", err)
 	}
 }
+
+// TestEmbeddingsPartialUsageOnFailure: when one input of a batch fails
+// after others were embedded (and billed), the error carries their tokens.
+func TestEmbeddingsPartialUsageOnFailure(t *testing.T) {
+	fake := newFake(t, awsfake.Options{})
+	p := newProvider(t, fake, "amazon.titan-embed-text-v2:0", func(o *bedrock.Options) { o.EmbedConcurrency = 1 })
+	fake.Enqueue(awsfake.Reply{Body: []byte(`{"embedding":[0.5],"inputTextTokenCount":7}`)},
+		awsfake.Reply{Error: awsfake.Validation("Malformed input request: too many tokens")})
+	_, err := p.Embeddings(context.Background(), embedRequest(t, `{"model":"emb","input":["short","far too long"]}`))
+	var perr *provider.Error
+	if !errors.As(err, &perr) || perr.Kind != provider.BadRequest {
+		t.Fatalf("got %v, want BadRequest", err)
+	}
+	if perr.Usage == nil || perr.Usage.PromptTokens != 7 || perr.Usage.TotalTokens != 7 {
+		t.Errorf("usage on the error %+v, want the 7 tokens of the input embedded", perr.Usage)
+	}
+	fake.Enqueue(awsfake.Reply{Error: awsfake.Throttling()})
+	if _, err := p.Embeddings(context.Background(), embedRequest(t, `{"model":"emb","input":["a"]}`)); !errors.As(err, &perr) || perr.Usage != nil {
+		t.Errorf("nothing embedded: err %v, usage %+v, want none", err, perr.Usage)
+	}
+}
