@@ -46,6 +46,8 @@ func validateChat(req *openai.ChatCompletionRequest) *openai.APIError {
 		return openai.InvalidRequest("messages", "messages must contain at least one message")
 	case req.StreamOptions != nil && !req.Stream:
 		return openai.InvalidRequest("stream_options", "stream_options is only allowed when stream is true")
+	case req.ToolChoice != nil && len(req.Tools) == 0:
+		return openai.InvalidRequest("tool_choice", "tool_choice is only allowed when tools are specified")
 	}
 	for i := range req.Messages {
 		switch req.Messages[i].Role {

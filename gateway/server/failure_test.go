@@ -146,6 +146,7 @@ func TestMalformedBodiesNameTheField(t *testing.T) {
 		{"messages not an array", "/v1/chat/completions", `{"model":"llama","messages":"hi"}`, "field messages: wrong type string"},
 		{"embeddings of token ids", "/v1/embeddings", `{"model":"embed","input":[1234,5678]}`, "input: arrays of token ids are not supported, send the text"},
 		{"embeddings of token id arrays", "/v1/embeddings", `{"model":"embed","input":[[1234],[5678]]}`, "input: arrays of token ids are not supported"},
+		{"tool_choice without tools", "/v1/chat/completions", `{"model":"llama","messages":[{"role":"user","content":"hi"}],"tool_choice":"auto"}`, "tool_choice is only allowed when tools are specified"},
 		{"embeddings of an empty string", "/v1/embeddings", `{"model":"embed","input":""}`, "input[0] is empty or null"},
 		{"embeddings with a null", "/v1/embeddings", `{"model":"embed","input":["a",null]}`, "input[1] is empty or null"},
 		{"embeddings of too many inputs", "/v1/embeddings", `{"model":"embed","input":["a"` + strings.Repeat(`,"a"`, 2048) + `]}`, "input must have at most 2048 items"},
