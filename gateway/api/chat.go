@@ -158,15 +158,16 @@ func (q *request) upstreamFail(err error) {
 	if q.r.Context().Err() != nil {
 		q.rec.ClientGone = true
 	}
-	var pe *provider.Error
-	if errors.As(err, &pe) && pe.Usage != nil {
-		q.rec.Usage = pe.Usage
-		if rt := q.h.routes[q.rec.Route]; rt != nil {
-			q.cost(rt)
+	if pe := (*provider.Error)(nil); errors.As(err, &pe) {
+		if pe.Usage != nil { // what the upstream used before it failed
+			q.rec.Usage = pe.Usage
+			if rt := q.h.routes[q.rec.Route]; rt != nil {
+				q.cost(rt)
+			}
 		}
-	}
-	if errors.As(err, &pe) && pe.RetryAfter > 0 {
-		q.w.Header()["Retry-After"] = []string{strconv.FormatInt(int64((pe.RetryAfter+time.Second-1)/time.Second), 10)}
+		if pe.RetryAfter > 0 {
+			q.w.Header()["Retry-After"] = []string{strconv.FormatInt(int64((pe.RetryAfter+time.Second-1)/time.Second), 10)}
+		}
 	}
 	q.fail(apiError(err))
 }

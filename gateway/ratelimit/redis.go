@@ -64,20 +64,13 @@ func NewRedis(opts RedisOptions) (*Redis, error) {
 	if creds != nil {
 		credentials = creds.credentials
 	}
-	var rdb redis.UniversalClient
-	if opts.Cluster {
-		rdb = redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: []string{opts.Address}, Username: opts.Username, CredentialsProviderContext: credentials,
-			DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
-			TLSConfig: tlsConfig, DisableIdentity: true,
-		})
-	} else {
-		rdb = redis.NewClient(&redis.Options{
-			Addr: opts.Address, Username: opts.Username, CredentialsProviderContext: credentials,
-			DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
-			TLSConfig: tlsConfig, DisableIdentity: true,
-		})
-	}
+	// One address: a plain client, or a cluster client with IsClusterMode.
+	rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs: []string{opts.Address}, IsClusterMode: opts.Cluster,
+		Username: opts.Username, CredentialsProviderContext: credentials,
+		DialTimeout: time.Second, ReadTimeout: timeout, WriteTimeout: timeout,
+		TLSConfig: tlsConfig, DisableIdentity: true,
+	})
 	return &Redis{rdb: rdb, rl: redis_rate.NewLimiter(rdb)}, nil
 }
 
