@@ -86,24 +86,24 @@ type chunkOrError struct {
 // maxLine bounds one line of an upstream stream.
 const maxLine = 4 << 20
 
-// errorBody decodes an error event's error: OpenAI's object, whose code
-// vLLM sends as a number (the HTTP status), or a bare string.
-func errorBody(raw json.RawMessage) ErrorBody {
+// ParseError decodes the error member of an OpenAI-compatible server's
+// error body or stream event: OpenAI's object, whose code vLLM sends as a
+// number (the HTTP status), or a bare string. It reports false when raw is
+// neither.
+func ParseError(raw json.RawMessage) (ErrorBody, bool) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return ErrorBody{Message: s}
+		return ErrorBody{Message: s}, true
 	}
 	var b struct {
 		Message     string
 		Type        string
 		Param, Code json.RawMessage
 	}
-	_ = json.Unmarshal(raw, &b)
-	out := ErrorBody{Message: b.Message, Type: b.Type, Param: optionalString(b.Param), Code: optionalString(b.Code)}
-	if out.Message == "" {
-		out.Message = "the upstream reported an error"
+	if json.Unmarshal(raw, &b) != nil {
+		return ErrorBody{}, false
 	}
-	return out
+	return ErrorBody{Message: b.Message, Type: b.Type, Param: optionalString(b.Param), Code: optionalString(b.Code)}, true
 }
 
 // optionalString is a JSON string or number as a string; nil for null or
@@ -145,7 +145,11 @@ func (s *SSEReader) Next(c *ChatCompletionChunk) error {
 			return fmt.Errorf("decoding stream event: %w", err)
 		}
 		if len(v.Error) > 0 && !bytes.Equal(v.Error, nullJSON) {
-			return &StreamError{Body: errorBody(v.Error)}
+			body, _ := ParseError(v.Error)
+			if body.Message == "" {
+				body.Message = "the upstream reported an error"
+			}
+			return &StreamError{Body: body}
 		}
 		*c = v.ChatCompletionChunk
 		return nil

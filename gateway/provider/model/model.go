@@ -213,23 +213,14 @@ func errorMessage(b []byte) (msg, code string) {
 	if json.Unmarshal(b, &ue) != nil || len(ue.Error) == 0 {
 		return "", ""
 	}
-	var s string
-	if json.Unmarshal(ue.Error, &s) == nil {
-		return s, ""
-	}
-	var body struct {
-		Message string          `json:"message"`
-		Type    string          `json:"type"`
-		Code    json.RawMessage `json:"code"`
-	}
-	if json.Unmarshal(ue.Error, &body) != nil {
+	body, ok := openai.ParseError(ue.Error)
+	if !ok {
 		return "", ""
 	}
-	code = strings.Trim(string(body.Code), `"`)
-	if code == "null" {
-		code = ""
+	if body.Code != nil {
+		code = *body.Code
 	}
-	if code == "" || isDigits(code) {
+	if code == "" || isDigits(code) { // vLLM's code is the HTTP status
 		code = body.Type
 	}
 	return body.Message, code
